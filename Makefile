@@ -1,0 +1,49 @@
+# Slate — every command a developer or CI needs. `make test` works on a fresh machine that has
+# only Python 3.11+, make and git: it builds .venv from the pinned requirements first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PIP_VERSION := 26.0.1
+STACK ?= dev
+
+.PHONY: test unit integration lint format plan constraints clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Slate needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $(STAMP)
+
+## every test, as CI runs it: lint, format check, then the unit and integration tiers
+test: $(STAMP) lint
+	$(BIN)/pytest -n 2 tests
+
+## the fast tier (pure logic, no servers)
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -n 2 tests/integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## offline preview of the stack: the resource tree and the stack outputs
+plan: $(STAMP)
+	$(BIN)/python -m local plan --stack $(STACK)
+
+## re-pin every transitive dependency after changing a requirements file
+constraints: $(STAMP)
+	{ echo "# Every package the dev environment installs, pinned exactly (regenerate: make constraints)."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sort -f; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

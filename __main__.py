@@ -1,0 +1,22 @@
+"""The Slate stack: the components composed with the stack's configuration."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components import AuthPool, BookingTable
+from components.config import SlateConfig
+
+config = SlateConfig.load()
+table = BookingTable("bookings", config.table)
+auth = AuthPool("auth", config.auth)
+
+pulumi.export("region", aws.get_region_output().region)
+pulumi.export("tableName", table.table_name)
+pulumi.export("tableArn", table.table_arn)
+pulumi.export("tableStreamArn", table.stream_arn)
+pulumi.export("tableIndexNames", table.index_names)
+pulumi.export("userPoolId", auth.user_pool_id)
+pulumi.export("userPoolArn", auth.user_pool_arn)
+pulumi.export("userPoolClientId", auth.client_id)
+pulumi.export("issuerUrl", auth.issuer_url)
+pulumi.export("groups", [auth.admins_group, auth.owners_group])

@@ -1,0 +1,21 @@
+"""Slate's reusable Pulumi components. Import them into any Python stack, or consume them from
+another language through the component package (`pulumi package add`)."""
+
+from .auth_pool import ADMINS_GROUP, OWNERS_GROUP, AuthPool, AuthPoolArgs
+from .booking_table import BookingTable, BookingTableArgs
+
+PACKAGE_NAME = "slate"
+PACKAGE_VERSION = "0.1.0"
+COMPONENTS = [BookingTable, AuthPool]
+
+__all__ = [
+    "ADMINS_GROUP",
+    "COMPONENTS",
+    "OWNERS_GROUP",
+    "PACKAGE_NAME",
+    "PACKAGE_VERSION",
+    "AuthPool",
+    "AuthPoolArgs",
+    "BookingTable",
+    "BookingTableArgs",
+]

@@ -1,0 +1,43 @@
+"""The stack's `slate:*` configuration, read once and handed to the components.
+
+Keys, types and defaults are declared in `Pulumi.yaml` (the CLI checks the types); each key is
+the camelCase name of the component argument it feeds, and the component validates its value.
+"""
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .auth_pool import AuthPoolArgs
+from .booking_table import BookingTableArgs
+
+NAMESPACE = "slate"
+
+
+@dataclass(frozen=True)
+class SlateConfig:
+    table: BookingTableArgs
+    auth: AuthPoolArgs
+    tags: dict[str, str]
+
+    @classmethod
+    def load(cls) -> "SlateConfig":
+        config = pulumi.Config(NAMESPACE)
+        deletion_protection = config.require_bool("deletionProtection")
+        tags = {"app": NAMESPACE, "stack": pulumi.get_stack()}
+        table: BookingTableArgs = {
+            "deletion_protection": deletion_protection,
+            "point_in_time_recovery": config.require_bool("pointInTimeRecovery"),
+            "tags": tags,
+        }
+        if kms_key_arn := config.get("tableKmsKeyArn"):
+            table["kms_key_arn"] = kms_key_arn
+        auth: AuthPoolArgs = {
+            "deletion_protection": deletion_protection,
+            "password_minimum_length": config.require_int("passwordMinimumLength"),
+            "mfa": config.require("mfa"),
+            "access_token_minutes": config.require_int("accessTokenMinutes"),
+            "refresh_token_days": config.require_int("refreshTokenDays"),
+            "tags": tags,
+        }
+        return cls(table=table, auth=auth, tags=tags)

@@ -1,0 +1,106 @@
+"""Key builders for every entity in the table, and the ids inside them.
+
+| entity     | pk              | sk                    | gsi1pk        | gsi1sk                |
+| ---------- | --------------- | --------------------- | ------------- | --------------------- |
+| Venue      | `VENUE#<vid>`   | `META`                | `VENUE`       | `<name folded>#<vid>` |
+| Slot       | `VENUE#<vid>`   | `SLOT#<slotId>`       |               |                       |
+| Booking    | `BOOKING#<bid>` | `META`                | `VENUE#<vid>` | `BOOKING#<at>#<bid>`  |
+| BookingRef | `USER#<sub>`    | `BOOKING#<at>#<bid>`  |               |                       |
+| Hold       | `HOLD#<bid>`    | `META`                |               |                       |
+
+`<at>` is the booking's `createdAt`, so a user's or a venue's bookings sort by creation.
+
+A slot id begins with its start time in compact form (`20261201T190000Z-3f9a1c2e`), so a slot
+is addressed by (venue, slot id) alone — what `bookSlot` receives — while the venue's slots still
+sort by start time and a time window is a key range.
+
+Ids never contain `#`: an id is checked before it becomes part of a key, so no input can reach
+into another entity's key space.
+"""
+
+import re
+import secrets
+import uuid
+from datetime import datetime
+
+from .errors import ValidationError
+from .instants import compact_instant
+from .layout import GSI1_PK, GSI1_SK, PK, SK
+
+META = "META"
+VENUE_PREFIX = "VENUE#"
+VENUES_PARTITION = "VENUE"
+SLOT_PREFIX = "SLOT#"
+BOOKING_PREFIX = "BOOKING#"
+USER_PREFIX = "USER#"
+HOLD_PREFIX = "HOLD#"
+SEPARATOR = "#"
+# Sorts after every character a slot id can contain: the open upper end of a slot range.
+SLOT_RANGE_END = SLOT_PREFIX + "~"
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SUB_PATTERN = re.compile(r"^[A-Za-z0-9_:.@+-]{1,128}$")
+SLOT_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9]{4,32}$")
+
+Key = dict[str, str]
+
+
+def checked_id(value: object, field: str, pattern: re.Pattern[str] = ID_PATTERN) -> str:
+    """An id that is safe to embed in a key, or a ValidationError naming the field."""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValidationError(f"{field} is not a valid id: {value!r}")
+    return value
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_slot_id(starts_at: datetime) -> str:
+    return f"{compact_instant(starts_at)}-{secrets.token_hex(4)}"
+
+
+def venue_key(venue_id: str) -> Key:
+    return {PK: VENUE_PREFIX + checked_id(venue_id, "venueId"), SK: META}
+
+
+def venue_index_keys(venue_id: str, name: str) -> Key:
+    return {GSI1_PK: VENUES_PARTITION, GSI1_SK: f"{name.casefold()}{SEPARATOR}{venue_id}"}
+
+
+def slot_key(venue_id: str, slot_id: str) -> Key:
+    return {
+        PK: VENUE_PREFIX + checked_id(venue_id, "venueId"),
+        SK: SLOT_PREFIX + checked_id(slot_id, "slotId", SLOT_ID_PATTERN),
+    }
+
+
+def slot_range_bound(instant: datetime) -> str:
+    """The sort key below every slot starting at or after `instant` and above every earlier one."""
+    return SLOT_PREFIX + compact_instant(instant)
+
+
+def booking_key(booking_id: str) -> Key:
+    return {PK: BOOKING_PREFIX + checked_id(booking_id, "bookingId"), SK: META}
+
+
+def booking_index_keys(venue_id: str, created_at: str, booking_id: str) -> Key:
+    return {
+        GSI1_PK: VENUE_PREFIX + venue_id,
+        GSI1_SK: f"{BOOKING_PREFIX}{created_at}{SEPARATOR}{booking_id}",
+    }
+
+
+def user_partition(user_sub: str) -> str:
+    return USER_PREFIX + checked_id(user_sub, "user", SUB_PATTERN)
+
+
+def booking_ref_key(user_sub: str, created_at: str, booking_id: str) -> Key:
+    return {
+        PK: user_partition(user_sub),
+        SK: f"{BOOKING_PREFIX}{created_at}{SEPARATOR}{checked_id(booking_id, 'bookingId')}",
+    }
+
+
+def hold_key(booking_id: str) -> Key:
+    return {PK: HOLD_PREFIX + checked_id(booking_id, "bookingId"), SK: META}

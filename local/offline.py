@@ -1,0 +1,136 @@
+"""The backend behind `plan`: creates nothing, and answers as AWS would about what it would create.
+
+Each custom resource echoes its inputs back as outputs, plus the attributes AWS computes for the
+types it knows (physical names the provider would generate, ids, ARNs, stream ARNs), derived
+deterministically from the URN so two runs print the same plan. Provider functions about the
+caller's account and region are answered from the stack's `aws:region` config.
+"""
+
+import hashlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .engine import EngineError, ResourceRequest, StackContext
+
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+DNS_SUFFIX = "amazonaws.com"
+STREAM_LABEL = "2026-01-01T00:00:00.000"
+
+Computed = Callable[["OfflineBackend", ResourceRequest, str], dict[str, Any]]
+
+
+class OfflineBackend:
+    """Answers the engine without side effects."""
+
+    def __init__(self, context: StackContext) -> None:
+        self.context = context
+
+    @property
+    def region(self) -> str:
+        region = (
+            self.context.config.get("aws:region")
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+        )
+        if not region:
+            raise EngineError(
+                f"no AWS region: set aws:region in Pulumi.{self.context.stack}.yaml "
+                "(or AWS_REGION in the environment)"
+            )
+        return region
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{resource}"
+
+    def create(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        outputs = dict(resource.inputs)
+        computed = _COMPUTED.get(resource.type)
+        if computed is None:
+            return f"{resource.name}-{_digest(resource.urn, 8)}", outputs
+        outputs.update(computed(self, resource, _digest(resource.urn, 32)))
+        return outputs.pop("id"), outputs
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        answer = _INVOKES.get(token)
+        if answer is None:
+            raise EngineError(f"the local engine cannot answer the provider function {token}")
+        return answer(self)
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def _autoname(resource: ResourceRequest, digest: str) -> str:
+    """The provider's default physical name: the logical name and a random-looking suffix."""
+    return resource.inputs.get("name") or f"{resource.name}-{digest[:7]}"
+
+
+def _table(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict[str, Any]:
+    name = _autoname(resource, digest)
+    arn = backend.arn("dynamodb", f"table/{name}")
+    stream = resource.inputs.get("streamEnabled")
+    return {
+        "id": name,
+        "name": name,
+        "arn": arn,
+        "streamArn": f"{arn}/stream/{STREAM_LABEL}" if stream else "",
+        "streamLabel": STREAM_LABEL if stream else "",
+    }
+
+
+def _user_pool(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict[str, Any]:
+    pool_id = f"{backend.region}_{digest[:9]}"
+    return {
+        "id": pool_id,
+        "name": _autoname(resource, digest),
+        "arn": backend.arn("cognito-idp", f"userpool/{pool_id}"),
+        "endpoint": f"cognito-idp.{backend.region}.{DNS_SUFFIX}/{pool_id}",
+    }
+
+
+def _user_pool_client(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    return {"id": digest[:26], "clientSecret": ""}
+
+
+def _user_group(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    return {"id": f"{resource.inputs.get('userPoolId')}/{resource.inputs.get('name')}"}
+
+
+def _kms_key(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return {"id": key_id, "keyId": key_id, "arn": backend.arn("kms", f"key/{key_id}")}
+
+
+_COMPUTED: dict[str, Computed] = {
+    "aws:dynamodb/table:Table": _table,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:cognito/userGroup:UserGroup": _user_group,
+    "aws:kms/key:Key": _kms_key,
+}
+
+_INVOKES: dict[str, Callable[[OfflineBackend], dict[str, Any]]] = {
+    "aws:index/getRegion:getRegion": lambda b: {
+        "id": b.region,
+        "name": b.region,
+        "region": b.region,
+        "description": b.region,
+        "endpoint": f"ec2.{b.region}.{DNS_SUFFIX}",
+    },
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda b: {
+        "id": ACCOUNT_ID,
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/local",
+        "userId": "AIDALOCALUSER",
+    },
+    "aws:index/getPartition:getPartition": lambda b: {
+        "id": PARTITION,
+        "partition": PARTITION,
+        "dnsSuffix": DNS_SUFFIX,
+        "reverseDnsPrefix": "com.amazonaws",
+    },
+}

@@ -1,0 +1,30 @@
+"""Fixtures shared by every tier."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from local import engine, offline
+from support import COMPONENT_PROGRAM, component_config, write_project
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    counter = iter(range(1000))
+
+    def make(program: str, config: dict | None = None, **kwargs) -> Path:
+        return write_project(tmp_path / f"project{next(counter)}", program, config, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def run_component(make_project):
+    """Construct one Slate component with `args` in a project of its own, under the engine."""
+
+    def run(component: str, args: dict, as_outputs: tuple[str, ...] = ()) -> engine.Deployment:
+        config = component_config(component, args, as_outputs)
+        return engine.run(make_project(COMPONENT_PROGRAM, config), "test", offline.OfflineBackend)
+
+    return run

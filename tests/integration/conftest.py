@@ -1,0 +1,56 @@
+"""Fixtures for tests that need AWS services: moto, in-process."""
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from domain import layout
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def booking_table(aws_env):
+    """A moto table with the BookingTable layout (keys and index from handlers/domain/table.json),
+    and the list of DynamoDB operations made against it."""
+    with mock_aws():
+        resource = boto3.resource("dynamodb", region_name="us-east-1")
+        table = resource.create_table(
+            TableName="bookings",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[
+                {"AttributeName": layout.PK, "KeyType": "HASH"},
+                {"AttributeName": layout.SK, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in (layout.PK, layout.SK, layout.GSI1_PK, layout.GSI1_SK)
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": layout.GSI1,
+                    "KeySchema": [
+                        {"AttributeName": layout.GSI1_PK, "KeyType": "HASH"},
+                        {"AttributeName": layout.GSI1_SK, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        operations: list[str] = []
+        table.meta.client.meta.events.register(
+            "before-call.dynamodb.*",
+            lambda model, **_: operations.append(model.name),
+        )
+        table.operations = operations
+        yield table

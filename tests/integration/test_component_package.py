@@ -1,0 +1,123 @@
+"""The component package: the schema other languages see, and construction through the provider."""
+
+import json
+import subprocess
+import sys
+
+import grpc
+import pytest
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from components import COMPONENTS, PACKAGE_NAME, PACKAGE_VERSION
+from local import engine, offline
+from support import REPO
+
+EXPECTED = {
+    "BookingTable": {
+        "inputs": {
+            "deletionProtection": "boolean",
+            "pointInTimeRecovery": "boolean",
+            "kmsKeyArn": "string",
+            "tags": "object",
+        },
+        "outputs": {
+            "tableName": "string",
+            "tableArn": "string",
+            "streamArn": "string",
+            "indexNames": "array",
+            "ttlAttribute": "string",
+        },
+    },
+    "AuthPool": {
+        "inputs": {
+            "deletionProtection": "boolean",
+            "passwordMinimumLength": "integer",
+            "mfa": "string",
+            "accessTokenMinutes": "integer",
+            "refreshTokenDays": "integer",
+            "tags": "object",
+        },
+        "outputs": {
+            "userPoolId": "string",
+            "userPoolArn": "string",
+            "clientId": "string",
+            "issuerUrl": "string",
+            "adminsGroup": "string",
+            "ownersGroup": "string",
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def schema():
+    provider = ComponentProvider(COMPONENTS, PACKAGE_NAME, version=PACKAGE_VERSION)
+    return json.loads(provider.schema)
+
+
+def _assert_typed_and_described(properties: dict, expected: dict[str, str]) -> None:
+    assert {name: spec["type"] for name, spec in properties.items()} == expected
+    for name, spec in properties.items():
+        assert len(spec.get("description", "")) > 10, f"{name} has no description"
+
+
+@pytest.mark.parametrize("component", sorted(EXPECTED))
+def test_schema_has_every_component_typed_and_described(schema, component):
+    resource = schema["resources"][f"slate:index:{component}"]
+    assert resource["isComponent"] is True
+    assert len(resource["description"]) > 40
+    _assert_typed_and_described(resource["inputProperties"], EXPECTED[component]["inputs"])
+    _assert_typed_and_described(resource["properties"], EXPECTED[component]["outputs"])
+    assert resource["requiredInputs"] == []
+    assert set(resource["required"]) == set(EXPECTED[component]["outputs"])
+
+
+def test_schema_names_the_package(schema):
+    assert (schema["name"], schema["version"]) == (PACKAGE_NAME, PACKAGE_VERSION)
+    assert set(schema["resources"]) == {f"slate:index:{name}" for name in EXPECTED}
+
+
+def test_booking_table_constructs_through_the_provider(make_project):
+    program = """
+import pulumi
+from pulumi.provider.experimental.component import ComponentProvider
+from components import COMPONENTS
+
+provider = ComponentProvider(COMPONENTS, "slate")
+result = provider.construct(
+    "shared", "slate:index:BookingTable",
+    {"deletionProtection": True, "tags": {"team": "payments"}}, None,
+)
+pulumi.export("state", result.state)
+"""
+    deployment = engine.run(make_project(program), "test", offline.OfflineBackend)
+    table = deployment.one("aws:dynamodb/table:Table")
+    assert table.parent == deployment.one("slate:index:BookingTable").urn
+    assert table.inputs["deletionProtectionEnabled"] is True
+    assert table.inputs["tags"] == {"team": "payments"}
+    state = deployment.outputs["state"]
+    assert state["tableName"] == table.outputs["name"]
+    assert state["streamArn"] == table.outputs["streamArn"]
+
+
+def test_plugin_entry_serves_the_schema_over_grpc():
+    """What `pulumi package add` does: start the plugin, read its port, ask for the schema."""
+    plugin = subprocess.Popen(
+        [sys.executable, str(REPO / "components" / "__main__.py"), "127.0.0.1:1"],
+        cwd=REPO / "components",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        port = int(plugin.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            response = stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=30)
+        served = json.loads(response.schema)
+        assert set(served["resources"]) == {f"slate:index:{name}" for name in EXPECTED}
+    finally:
+        plugin.terminate()
+        plugin.wait(timeout=10)
+        plugin.stdout.close()
+        plugin.stderr.close()

@@ -1,0 +1,103 @@
+"""The Slate stack itself (`__main__.py` with `Pulumi.<stack>.yaml`) under the engine."""
+
+import shutil
+
+import pytest
+import yaml
+
+from local import engine, offline
+from support import REPO
+
+COMPONENT_TYPES = {"slate:index:BookingTable", "slate:index:AuthPool"}
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return engine.run(REPO, "dev", offline.OfflineBackend)
+
+
+def _stack_copy(tmp_path, stack: str, config: dict) -> engine.Deployment:
+    """The same program and Pulumi.yaml with another stack file, in a directory of its own."""
+    shutil.copy(REPO / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(REPO / "__main__.py", tmp_path / "__main__.py")
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return engine.run(tmp_path, stack, offline.OfflineBackend)
+
+
+def test_every_resource_is_a_component_or_parented_to_one(dev):
+    components = {r.urn: r for r in dev.resources if not r.custom}
+    assert {r.type for r in components.values()} == COMPONENT_TYPES
+    assert all(r.parent is None for r in components.values())
+    for resource in dev.resources:
+        if resource.custom:
+            assert resource.parent in components, resource.name
+            assert resource.name.startswith(dev.by_urn(resource.parent).name + "-")
+
+
+def test_stack_outputs_are_resolved_from_the_components(dev):
+    table = dev.one("slate:index:BookingTable").outputs
+    auth = dev.one("slate:index:AuthPool").outputs
+    assert dev.outputs == {
+        "region": "us-east-1",
+        "tableName": table["table_name"],
+        "tableArn": table["table_arn"],
+        "tableStreamArn": table["stream_arn"],
+        "tableIndexNames": table["index_names"],
+        "userPoolId": auth["user_pool_id"],
+        "userPoolArn": auth["user_pool_arn"],
+        "userPoolClientId": auth["client_id"],
+        "issuerUrl": auth["issuer_url"],
+        "groups": ["admins", "owners"],
+    }
+    assert all(value for value in dev.outputs.values())
+
+
+def test_dev_stack_file_sets_every_key_declared_in_the_project():
+    declared = set(yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"])
+    dev_config = set(yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"])
+    assert declared | {"aws:region"} == dev_config
+
+
+def test_dev_values(dev):
+    table = dev.one("aws:dynamodb/table:Table").inputs
+    pool = dev.one("aws:cognito/userPool:UserPool").inputs
+    assert table["deletionProtectionEnabled"] is False
+    assert table["serverSideEncryption"] == {"enabled": False}
+    assert table["tags"] == {"app": "slate", "stack": "dev"}
+    assert pool["deletionProtection"] == "INACTIVE"
+
+
+def test_a_production_stack_turns_on_protection_and_its_key(tmp_path):
+    key = "arn:aws:kms:eu-central-1:123456789012:key/abcd-1234"
+    deployment = _stack_copy(
+        tmp_path,
+        "prod",
+        {
+            "aws:region": "eu-central-1",
+            "slate:deletionProtection": True,
+            "slate:tableKmsKeyArn": key,
+            "slate:mfa": "OPTIONAL",
+        },
+    )
+    table = deployment.one("aws:dynamodb/table:Table").inputs
+    pool = deployment.one("aws:cognito/userPool:UserPool").inputs
+    assert table["deletionProtectionEnabled"] is True
+    assert table["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key}
+    assert table["tags"] == {"app": "slate", "stack": "prod"}
+    assert pool["deletionProtection"] == "ACTIVE"
+    assert pool["mfaConfiguration"] == "OPTIONAL"
+    assert pool["passwordPolicy"]["minimumLength"] == 12  # the project default
+    assert deployment.outputs["region"] == "eu-central-1"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"slate:deletionProtection": "sometimes"}, "slate:deletionProtection"),
+        ({"slate:passwordMinimumLength": 4}, "'password_minimum_length' must be a whole number"),
+        ({"slate:mfa": "ALWAYS"}, "AuthPool: argument 'mfa' must be one of"),
+    ],
+)
+def test_bad_stack_config_fails_clearly(tmp_path, config, message):
+    with pytest.raises(engine.EngineError, match=message):
+        _stack_copy(tmp_path, "bad", {"aws:region": "us-east-1", **config})

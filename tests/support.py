@@ -1,0 +1,41 @@
+"""Helpers the tests share: the repository's location and small projects made by a test."""
+
+import json
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+COMPONENT_PROGRAM = """
+import json
+import pulumi
+import components
+
+config = pulumi.Config()
+args = json.loads(config.require("args"))
+for key in json.loads(config.get("asOutputs") or "[]"):
+    args[key] = pulumi.Output.from_input(args[key])
+getattr(components, config.require("component"))("subject", args)
+"""
+
+
+def write_project(
+    directory: Path,
+    program: str,
+    config: dict | None = None,
+    *,
+    name: str = "probe",
+    stack: str = "test",
+) -> Path:
+    """A minimal Pulumi Python project made by a test: Pulumi.yaml, a stack file, a program."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    stack_config = {"aws:region": "eu-west-1", **(config or {})}
+    (directory / f"Pulumi.{stack}.yaml").write_text(json.dumps({"config": stack_config}))
+    (directory / "__main__.py").write_text(textwrap.dedent(program))
+    return directory
+
+
+def component_config(component: str, args: dict, as_outputs: tuple[str, ...] = ()) -> dict:
+    """Stack config for COMPONENT_PROGRAM; `as_outputs` names args passed as Outputs."""
+    return {"component": component, "args": args, "asOutputs": list(as_outputs)}

@@ -109,7 +109,7 @@ class AuthPool(pulumi.ComponentResource):
             admin_create_user_config={"allow_admin_create_user_only": False},
             mfa_configuration=mfa,
             software_token_mfa_configuration=pulumi.Output.from_input(mfa).apply(
-                lambda value: {"enabled": value != "OFF"}
+                lambda value: {"enabled": True} if value != "OFF" else None
             ),
             deletion_protection=pulumi.Output.from_input(deletion_protection).apply(
                 lambda protect: "ACTIVE" if protect else "INACTIVE"

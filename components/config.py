@@ -18,7 +18,6 @@ NAMESPACE = "slate"
 class SlateConfig:
     table: BookingTableArgs
     auth: AuthPoolArgs
-    tags: dict[str, str]
 
     @classmethod
     def load(cls) -> "SlateConfig":
@@ -40,4 +39,4 @@ class SlateConfig:
             "refresh_token_days": config.require_int("refreshTokenDays"),
             "tags": tags,
         }
-        return cls(table=table, auth=auth, tags=tags)
+        return cls(table=table, auth=auth)

@@ -6,11 +6,20 @@ anything structured), so that `pulumi.Config` behaves here as it does under `pul
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# The value types a project may declare for its config keys, as YAML reads them.
+_DECLARED_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda value: isinstance(value, str),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "boolean": lambda value: isinstance(value, bool),
+    "array": lambda value: isinstance(value, list),
+}
 
 
 class ProjectError(Exception):
@@ -25,6 +34,7 @@ class Project:
     name: str
     main: Path
     config_defaults: dict[str, str]
+    config_types: dict[str, str]
 
     @classmethod
     def load(cls, directory: str | Path) -> "Project":
@@ -45,8 +55,8 @@ class Project:
             main = main / "__main__.py"
         if not main.is_file():
             raise ProjectError(f"{directory}: the program entry point {main} does not exist")
-        defaults = _project_config_defaults(name, document.get("config") or {}, directory)
-        return cls(directory=directory, name=name, main=main, config_defaults=defaults)
+        defaults, types = _project_config(name, document.get("config") or {}, directory)
+        return cls(directory, name, main, config_defaults=defaults, config_types=types)
 
     def stack_file(self, stack: str) -> Path:
         return self.directory / f"Pulumi.{stack}.yaml"
@@ -61,6 +71,12 @@ class Project:
         config = dict(self.config_defaults)
         for key, value in raw.items():
             full_key = self.qualify(str(key))
+            declared = self.config_types.get(full_key)
+            if declared and not _DECLARED_TYPES[declared](value):
+                raise ProjectError(
+                    f"{path}: {full_key} must be of type {declared} (as Pulumi.yaml declares), "
+                    f"got {value!r}"
+                )
             config[full_key] = _config_text(full_key, value, path)
         return config
 
@@ -86,20 +102,31 @@ def _read_yaml(path: Path, *, what: str) -> dict[str, Any]:
     return document
 
 
-def _project_config_defaults(project: str, block: Any, directory: Path) -> dict[str, str]:
-    """`config:` in Pulumi.yaml declares keys, optionally with a `default` (or a fixed `value`)."""
+def _project_config(
+    project: str, block: Any, directory: Path
+) -> tuple[dict[str, str], dict[str, str]]:
+    """`config:` in Pulumi.yaml declares keys: a `type` the stack's value must have, and a
+    `default` (for another namespace such as `aws:`, a `value`) used when the stack sets none."""
+    path = directory / "Pulumi.yaml"
     if not isinstance(block, dict):
-        raise ProjectError(f"{directory / 'Pulumi.yaml'}: 'config' must be a mapping")
-    defaults = {}
+        raise ProjectError(f"{path}: 'config' must be a mapping")
+    defaults, types = {}, {}
     for key, spec in block.items():
         full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(spec, dict):
-            if "default" in spec or "value" in spec:
-                value = spec.get("value", spec.get("default"))
-                defaults[full_key] = _config_text(full_key, value, directory / "Pulumi.yaml")
-        else:
-            defaults[full_key] = _config_text(full_key, spec, directory / "Pulumi.yaml")
-    return defaults
+        if not isinstance(spec, dict):
+            defaults[full_key] = _config_text(full_key, spec, path)
+            continue
+        declared = spec.get("type")
+        if declared is not None:
+            if declared not in _DECLARED_TYPES:
+                raise ProjectError(f"{path}: {full_key} has unknown type {declared!r}")
+            types[full_key] = declared
+        if "default" in spec or "value" in spec:
+            default = spec.get("value", spec.get("default"))
+            if declared and not _DECLARED_TYPES[declared](default):
+                raise ProjectError(f"{path}: the default of {full_key} is not of type {declared}")
+            defaults[full_key] = _config_text(full_key, default, path)
+    return defaults, types
 
 
 def _config_text(key: str, value: Any, path: Path) -> str:

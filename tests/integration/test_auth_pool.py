@@ -35,6 +35,7 @@ def test_user_pool_signs_in_by_verified_email_with_a_strict_password_policy(defa
     }
     assert pool["deletionProtection"] == "INACTIVE"
     assert pool["mfaConfiguration"] == "OFF"
+    assert pool.get("softwareTokenMfaConfiguration") is None
 
 
 def test_app_client_for_web_and_api_sign_in(defaults):

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from local import engine, offline
+from local.project import ProjectError
 from support import REPO
 
 COMPONENT_TYPES = {"slate:index:BookingTable", "slate:index:AuthPool"}
@@ -53,7 +54,9 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
 
 
 def test_dev_stack_file_sets_every_key_declared_in_the_project():
-    declared = set(yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"])
+    declared = {
+        f"slate:{key}" for key in yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
+    }
     dev_config = set(yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"])
     assert declared | {"aws:region"} == dev_config
 
@@ -90,10 +93,14 @@ def test_a_production_stack_turns_on_protection_and_its_key(tmp_path):
     assert deployment.outputs["region"] == "eu-central-1"
 
 
+def test_stack_values_of_the_wrong_type_are_refused_before_the_program_runs(tmp_path):
+    with pytest.raises(ProjectError, match="slate:deletionProtection must be of type boolean"):
+        _stack_copy(tmp_path, "bad", {"slate:deletionProtection": "sometimes"})
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"slate:deletionProtection": "sometimes"}, "slate:deletionProtection"),
         ({"slate:passwordMinimumLength": 4}, "'password_minimum_length' must be a whole number"),
         ({"slate:mfa": "ALWAYS"}, "AuthPool: argument 'mfa' must be one of"),
     ],

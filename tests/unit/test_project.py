@@ -87,3 +87,26 @@ def test_malformed_stack_files_are_named(tmp_path, stack_yaml, message):
     directory = _project(tmp_path, "name: shop\nruntime: python\n", stack_yaml)
     with pytest.raises(ProjectError, match=message):
         Project.load(directory).stack_config("dev")
+
+
+def test_stack_values_must_have_the_declared_type(tmp_path):
+    directory = _project(
+        tmp_path,
+        "name: shop\nruntime: python\nconfig:\n  size: {type: integer, default: 1}\n",
+        "config:\n  shop:size: true\n",
+    )
+    with pytest.raises(ProjectError, match=r"shop:size must be of type integer .* got True"):
+        Project.load(directory).stack_config("dev")
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ("{type: integer, default: ten}", "the default of shop:size is not of type integer"),
+        ("{type: float, default: 1.5}", "shop:size has unknown type 'float'"),
+    ],
+)
+def test_declarations_are_checked(tmp_path, declaration, message):
+    directory = _project(tmp_path, f"name: shop\nruntime: python\nconfig:\n  size: {declaration}\n")
+    with pytest.raises(ProjectError, match=message):
+        Project.load(directory)

@@ -1,14 +1,19 @@
 """The entities in the table and their conversion to and from DynamoDB items.
 
-`to_item` gives the whole item, keys included; `from_item` accepts an item as boto3's resource
-layer returns it (numbers as Decimal) and raises `MalformedItem` — naming the entity, the key and
-the attribute — instead of building half an entity.
+Each entity is a frozen dataclass; its fields are its attributes (camelCase in the item unless a
+field names its attribute), read back by their type hints. `to_item` gives the whole item, keys
+included, leaving out absent values; `from_item` accepts an item as boto3's resource layer
+returns it (numbers as Decimal) and raises `MalformedItem` — naming the entity, the key and the
+attribute — instead of building half an entity.
 """
 
-from dataclasses import dataclass
+import types
+from abc import ABC, abstractmethod
+from dataclasses import Field, dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, NoReturn, Self, TypeVar
+from typing import Annotated, Any, ClassVar, NoReturn, Self, Union, get_args, get_origin
+from typing import get_type_hints as type_hints
 
 from . import keys
 from .errors import MalformedItem, ValidationError
@@ -17,8 +22,10 @@ from .layout import PK, SK, TTL_ATTRIBUTE
 from .statuses import BookingStatus, SlotStatus
 
 ENTITY = "entity"
+INSTANT = "instant"
 Item = dict[str, Any]
-S = TypeVar("S", bound=StrEnum)
+Instant = Annotated[str, INSTANT]
+"""A time as the table stores it: `2026-12-01T19:00:00Z`."""
 
 
 class _Reader:
@@ -36,16 +43,31 @@ class _Reader:
         where = f"{self.item.get(PK)!r}/{self.item.get(SK)!r}"
         raise MalformedItem(f"{self.entity} item {where}: attribute '{attribute}' {problem}")
 
-    def text(self, attribute: str) -> str:
+    def read(self, attribute: str, hint: Any) -> Any:
+        """The attribute as `hint` says: text, whole number, instant, status, or optional."""
+        if get_origin(hint) in (Union, types.UnionType):
+            if self.item.get(attribute) is None:
+                return None
+            [hint] = [arg for arg in get_args(hint) if arg is not type(None)]
+        if hint is int:
+            return self._integer(attribute)
+        if isinstance(hint, type) and issubclass(hint, StrEnum):
+            return self._status(attribute, hint)
+        text = self._text(attribute)
+        if INSTANT in getattr(hint, "__metadata__", ()):
+            try:
+                parse_instant(text, attribute)
+            except ValidationError:
+                self.fail(attribute, f"is not an ISO 8601 time: {text!r}")
+        return text
+
+    def _text(self, attribute: str) -> str:
         value = self.item.get(attribute)
         if not isinstance(value, str) or not value:
             self.fail(attribute, "is missing or not a non-empty string")
         return value
 
-    def optional_text(self, attribute: str) -> str | None:
-        return None if self.item.get(attribute) is None else self.text(attribute)
-
-    def integer(self, attribute: str) -> int:
+    def _integer(self, attribute: str) -> int:
         value = self.item.get(attribute)
         whole = isinstance(value, int) and not isinstance(value, bool)
         whole = whole or (isinstance(value, Decimal) and value.is_finite() and value % 1 == 0)
@@ -53,18 +75,7 @@ class _Reader:
             self.fail(attribute, f"is not a whole number: {value!r}")
         return int(value)
 
-    def instant(self, attribute: str) -> str:
-        value = self.text(attribute)
-        try:
-            parse_instant(value, attribute)
-        except ValidationError:
-            self.fail(attribute, f"is not an ISO 8601 time: {value!r}")
-        return value
-
-    def optional_instant(self, attribute: str) -> str | None:
-        return None if self.item.get(attribute) is None else self.instant(attribute)
-
-    def status(self, attribute: str, statuses: type[S]) -> S:
+    def _status(self, attribute: str, statuses: type[StrEnum]) -> StrEnum:
         value = self.item.get(attribute)
         try:
             return statuses(value)
@@ -72,137 +83,91 @@ class _Reader:
             self.fail(attribute, f"is {value!r}, not one of {[s.value for s in statuses]}")
 
 
-def _without_none(item: Item) -> Item:
-    """DynamoDB items leave absent attributes out rather than storing nulls."""
-    return {key: value for key, value in item.items() if value is not None}
+def _attribute(entity_field: Field) -> str:
+    """The item attribute a field is stored in: its camelCase name unless it names another."""
+    if "attribute" in entity_field.metadata:
+        return entity_field.metadata["attribute"]
+    head, *rest = entity_field.name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
 
 
 @dataclass(frozen=True)
-class Venue:
+class Entity(ABC):
+    """What every entity shares: its kind, its keys, and the mapping to and from an item."""
+
+    KIND: ClassVar[str]
+
+    @abstractmethod
+    def keys(self) -> Item:
+        """The item's primary key and any index keys."""
+
+    def to_item(self) -> Item:
+        item = {**self.keys(), ENTITY: self.KIND}
+        for entity_field in fields(self):
+            value = getattr(self, entity_field.name)
+            if value is not None:  # DynamoDB items leave absent attributes out
+                item[_attribute(entity_field)] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: Item) -> Self:
+        reader = _Reader(item, cls.KIND)
+        hints = type_hints(cls, include_extras=True)
+        return cls(**{f.name: reader.read(_attribute(f), hints[f.name]) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Venue(Entity):
     KIND: ClassVar[str] = "Venue"
     venue_id: str
     name: str
     owner_sub: str
-    created_at: str
+    created_at: Instant
 
-    def to_item(self) -> Item:
-        return {
-            **keys.venue_key(self.venue_id),
-            **keys.venue_index_keys(self.venue_id, self.name),
-            ENTITY: self.KIND,
-            "venueId": self.venue_id,
-            "name": self.name,
-            "ownerSub": self.owner_sub,
-            "createdAt": self.created_at,
-        }
-
-    @classmethod
-    def from_item(cls, item: Item) -> Self:
-        read = _Reader(item, cls.KIND)
-        return cls(
-            venue_id=read.text("venueId"),
-            name=read.text("name"),
-            owner_sub=read.text("ownerSub"),
-            created_at=read.instant("createdAt"),
-        )
+    def keys(self) -> Item:
+        return {**keys.venue_key(self.venue_id), **keys.venue_index_keys(self.venue_id, self.name)}
 
 
 @dataclass(frozen=True)
-class Slot:
+class Slot(Entity):
     KIND: ClassVar[str] = "Slot"
     venue_id: str
     slot_id: str
-    starts_at: str
-    ends_at: str
+    starts_at: Instant
+    ends_at: Instant
     price: int
     """In the currency's minor unit (cents)."""
     status: SlotStatus = SlotStatus.OPEN
-    hold_expires_at: str | None = None
+    hold_expires_at: Instant | None = None
     booking_id: str | None = None
 
-    def to_item(self) -> Item:
-        return _without_none(
-            {
-                **keys.slot_key(self.venue_id, self.slot_id),
-                ENTITY: self.KIND,
-                "venueId": self.venue_id,
-                "slotId": self.slot_id,
-                "startsAt": self.starts_at,
-                "endsAt": self.ends_at,
-                "price": self.price,
-                "status": self.status.value,
-                "holdExpiresAt": self.hold_expires_at,
-                "bookingId": self.booking_id,
-            }
-        )
-
-    @classmethod
-    def from_item(cls, item: Item) -> Self:
-        read = _Reader(item, cls.KIND)
-        return cls(
-            venue_id=read.text("venueId"),
-            slot_id=read.text("slotId"),
-            starts_at=read.instant("startsAt"),
-            ends_at=read.instant("endsAt"),
-            price=read.integer("price"),
-            status=read.status("status", SlotStatus),
-            hold_expires_at=read.optional_instant("holdExpiresAt"),
-            booking_id=read.optional_text("bookingId"),
-        )
+    def keys(self) -> Item:
+        return keys.slot_key(self.venue_id, self.slot_id)
 
 
 @dataclass(frozen=True)
-class Booking:
+class Booking(Entity):
     KIND: ClassVar[str] = "Booking"
     booking_id: str
     user_sub: str
     venue_id: str
     slot_id: str
-    starts_at: str
+    starts_at: Instant
     price: int
     status: BookingStatus
-    created_at: str
-    updated_at: str
+    created_at: Instant
+    updated_at: Instant
     failure_reason: str | None = None
 
-    def to_item(self) -> Item:
-        return _without_none(
-            {
-                **keys.booking_key(self.booking_id),
-                **keys.booking_index_keys(self.venue_id, self.created_at, self.booking_id),
-                ENTITY: self.KIND,
-                "bookingId": self.booking_id,
-                "userSub": self.user_sub,
-                "venueId": self.venue_id,
-                "slotId": self.slot_id,
-                "startsAt": self.starts_at,
-                "price": self.price,
-                "status": self.status.value,
-                "createdAt": self.created_at,
-                "updatedAt": self.updated_at,
-                "failureReason": self.failure_reason,
-            }
-        )
-
-    @classmethod
-    def from_item(cls, item: Item) -> Self:
-        read = _Reader(item, cls.KIND)
-        return cls(
-            booking_id=read.text("bookingId"),
-            user_sub=read.text("userSub"),
-            venue_id=read.text("venueId"),
-            slot_id=read.text("slotId"),
-            starts_at=read.instant("startsAt"),
-            price=read.integer("price"),
-            status=read.status("status", BookingStatus),
-            created_at=read.instant("createdAt"),
-            updated_at=read.instant("updatedAt"),
-            failure_reason=read.optional_text("failureReason"),
-        )
+    def keys(self) -> Item:
+        return {
+            **keys.booking_key(self.booking_id),
+            **keys.booking_index_keys(self.venue_id, self.created_at, self.booking_id),
+        }
 
 
 @dataclass(frozen=True)
-class BookingRef:
+class BookingRef(Entity):
     """Points from a user's partition to one of their bookings, newest first by sort key."""
 
     KIND: ClassVar[str] = "BookingRef"
@@ -210,58 +175,22 @@ class BookingRef:
     booking_id: str
     venue_id: str
     slot_id: str
-    created_at: str
+    created_at: Instant
 
-    def to_item(self) -> Item:
-        return {
-            **keys.booking_ref_key(self.user_sub, self.created_at, self.booking_id),
-            ENTITY: self.KIND,
-            "userSub": self.user_sub,
-            "bookingId": self.booking_id,
-            "venueId": self.venue_id,
-            "slotId": self.slot_id,
-            "createdAt": self.created_at,
-        }
-
-    @classmethod
-    def from_item(cls, item: Item) -> Self:
-        read = _Reader(item, cls.KIND)
-        return cls(
-            user_sub=read.text("userSub"),
-            booking_id=read.text("bookingId"),
-            venue_id=read.text("venueId"),
-            slot_id=read.text("slotId"),
-            created_at=read.instant("createdAt"),
-        )
+    def keys(self) -> Item:
+        return keys.booking_ref_key(self.user_sub, self.created_at, self.booking_id)
 
 
 @dataclass(frozen=True)
-class Hold:
+class Hold(Entity):
     """Marks a booking's claim on a slot; DynamoDB TTL removes it some time after `expires_at`."""
 
     KIND: ClassVar[str] = "Hold"
     booking_id: str
     venue_id: str
     slot_id: str
-    expires_at: int
-    """Epoch seconds, the attribute TTL reads."""
+    expires_at: int = field(metadata={"attribute": TTL_ATTRIBUTE})
+    """Epoch seconds, in the attribute TTL reads."""
 
-    def to_item(self) -> Item:
-        return {
-            **keys.hold_key(self.booking_id),
-            ENTITY: self.KIND,
-            "bookingId": self.booking_id,
-            "venueId": self.venue_id,
-            "slotId": self.slot_id,
-            TTL_ATTRIBUTE: self.expires_at,
-        }
-
-    @classmethod
-    def from_item(cls, item: Item) -> Self:
-        read = _Reader(item, cls.KIND)
-        return cls(
-            booking_id=read.text("bookingId"),
-            venue_id=read.text("venueId"),
-            slot_id=read.text("slotId"),
-            expires_at=read.integer(TTL_ATTRIBUTE),
-        )
+    def keys(self) -> Item:
+        return keys.hold_key(self.booking_id)

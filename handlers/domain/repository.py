@@ -51,7 +51,9 @@ class BookingRepository:
     def __init__(self, table: Any) -> None:
         self.table = table
 
-    def list_venues(self, limit: int = DEFAULT_PAGE_SIZE, next_token: str | None = None) -> Page:
+    def list_venues(
+        self, limit: int = DEFAULT_PAGE_SIZE, next_token: str | None = None
+    ) -> Page[Venue]:
         return self._query_page(
             Venue.from_item,
             limit,
@@ -71,7 +73,7 @@ class BookingRepository:
         starts_before: datetime | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         next_token: str | None = None,
-    ) -> Page:
+    ) -> Page[Slot]:
         """Slots starting in [starts_from, starts_before), earliest first; either end optional."""
         if starts_from and starts_before and starts_from >= starts_before:
             raise ValidationError("the window's start must be before its end")
@@ -92,7 +94,7 @@ class BookingRepository:
 
     def user_bookings(
         self, user_sub: str, limit: int = DEFAULT_PAGE_SIZE, next_token: str | None = None
-    ) -> Page:
+    ) -> Page[Booking]:
         """The user's bookings, newest first: a page of refs, then the bookings in one batch."""
         refs = self._query_page(
             BookingRef.from_item,
@@ -111,7 +113,7 @@ class BookingRepository:
 
     def venue_bookings(
         self, venue_id: str, limit: int = DEFAULT_PAGE_SIZE, next_token: str | None = None
-    ) -> Page:
+    ) -> Page[Booking]:
         partition = keys.venue_key(venue_id)[PK]
         return self._query_page(
             Booking.from_item,

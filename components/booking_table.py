@@ -32,7 +32,7 @@ class BookingTableArgs(TypedDict, total=False):
 class BookingTable(pulumi.ComponentResource):
     """One on-demand DynamoDB table with the keys, index, TTL and stream the booking domain uses.
 
-    The key attributes come from `handlers/domain/table.json`, the file the handlers read, so the
+    The key attributes come from `handlers/domain/model.json`, the file the handlers read, so the
     table and the code that queries it cannot drift apart. The stream carries new and old images
     for the realtime fan-out; TTL only tidies up expired hold markers.
     """

@@ -1,16 +1,18 @@
-"""Where the component package finds the handler files it deploys, and the table layout they use.
+"""Where the component package finds the handler files it deploys, and the names they share.
 
-Components never import handler code; they read the files. The table's key attribute names are
-defined once, in `handlers/domain/table.json`, which the domain layer reads too.
+Components never import handler code; they read the files. The table's key attributes, the key
+prefixes and the statuses are defined once, in `handlers/domain/model.json`, which the domain
+layer reads too.
 """
 
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
-TABLE_LAYOUT_FILE = HANDLERS_DIR / "domain" / "table.json"
+MODEL_FILE = HANDLERS_DIR / "domain" / "model.json"
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,13 @@ class TableLayout:
 
 
 @cache
+def model() -> dict[str, Any]:
+    """The whole shared model: table layout, key prefixes, statuses."""
+    return json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+
+
 def table_layout() -> TableLayout:
-    document = json.loads(TABLE_LAYOUT_FILE.read_text(encoding="utf-8"))
+    document = model()["table"]
     return TableLayout(
         partition_key=document["partitionKey"],
         sort_key=document["sortKey"],

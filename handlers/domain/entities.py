@@ -19,7 +19,7 @@ from . import keys
 from .errors import MalformedItem, ValidationError
 from .instants import parse_instant
 from .layout import PK, SK, TTL_ATTRIBUTE
-from .statuses import BookingStatus, SlotStatus
+from .statuses import BookingStatus, PaymentStatus, SlotStatus
 
 ENTITY = "entity"
 INSTANT = "instant"
@@ -138,7 +138,8 @@ class Slot(Entity):
     price: int
     """In the currency's minor unit (cents)."""
     status: SlotStatus = SlotStatus.OPEN
-    hold_expires_at: Instant | None = None
+    hold_expires_at: int | None = None
+    """Epoch seconds after which a HELD slot may be claimed again."""
     booking_id: str | None = None
 
     def keys(self) -> Item:
@@ -179,6 +180,21 @@ class BookingRef(Entity):
 
     def keys(self) -> Item:
         return keys.booking_ref_key(self.user_sub, self.created_at, self.booking_id)
+
+
+@dataclass(frozen=True)
+class Payment(Entity):
+    """The mock payment provider's ledger: one charge per booking, refundable once."""
+
+    KIND: ClassVar[str] = "Payment"
+    booking_id: str
+    charge_id: str
+    amount: int
+    status: PaymentStatus
+    charged_at: Instant
+
+    def keys(self) -> Item:
+        return keys.payment_key(self.booking_id)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@
 | Booking    | `BOOKING#<bid>` | `META`                | `VENUE#<vid>` | `BOOKING#<at>#<bid>`  |
 | BookingRef | `USER#<sub>`    | `BOOKING#<at>#<bid>`  |               |                       |
 | Hold       | `HOLD#<bid>`    | `META`                |               |                       |
+| Payment    | `PAYMENT#<bid>` | `META`                |               |                       |
 
 `<at>` is the booking's `createdAt`, so a user's or a venue's bookings sort by creation.
 
@@ -25,15 +26,18 @@ from datetime import datetime
 
 from .errors import ValidationError
 from .instants import compact_instant
-from .layout import GSI1_PK, GSI1_SK, PK, SK
+from .layout import GSI1_PK, GSI1_SK, MODEL, PK, SK
 
-META = "META"
-VENUE_PREFIX = "VENUE#"
-VENUES_PARTITION = "VENUE"
-SLOT_PREFIX = "SLOT#"
-BOOKING_PREFIX = "BOOKING#"
-USER_PREFIX = "USER#"
-HOLD_PREFIX = "HOLD#"
+_PREFIXES = MODEL["keyPrefixes"]
+META: str = MODEL["meta"]
+VENUES_PARTITION: str = MODEL["venuesPartition"]
+VENUE_PREFIX: str = _PREFIXES["venue"]
+SLOT_PREFIX: str = _PREFIXES["slot"]
+BOOKING_PREFIX: str = _PREFIXES["booking"]
+USER_PREFIX: str = _PREFIXES["user"]
+HOLD_PREFIX: str = _PREFIXES["hold"]
+PAYMENT_PREFIX: str = _PREFIXES["payment"]
+IDEMPOTENCY_PREFIX: str = _PREFIXES["idempotency"]
 SEPARATOR = "#"
 # Sorts after every character a slot id can contain: the open upper end of a slot range.
 SLOT_RANGE_END = SLOT_PREFIX + "~"
@@ -104,3 +108,7 @@ def booking_ref_key(user_sub: str, created_at: str, booking_id: str) -> Key:
 
 def hold_key(booking_id: str) -> Key:
     return {PK: HOLD_PREFIX + checked_id(booking_id, "bookingId"), SK: META}
+
+
+def payment_key(booking_id: str) -> Key:
+    return {PK: PAYMENT_PREFIX + checked_id(booking_id, "bookingId"), SK: META}

@@ -1,15 +1,22 @@
-"""The table's attribute and index names, read from `table.json` — the file the BookingTable
-component builds the table from, so code and table agree by construction."""
+"""The names the table and everything that writes to it share, read from `model.json`.
+
+The BookingTable component builds the table from the same file, and the booking saga's state
+machine writes keys and statuses from it, so code, table and workflow agree by construction.
+"""
 
 import json
 from pathlib import Path
+from typing import Any
 
-_LAYOUT = json.loads(Path(__file__).with_name("table.json").read_text(encoding="utf-8"))
-_INDEX = _LAYOUT["indexes"][0]
+MODEL: dict[str, Any] = json.loads(
+    Path(__file__).with_name("model.json").read_text(encoding="utf-8")
+)
+_TABLE = MODEL["table"]
+_INDEX = _TABLE["indexes"][0]
 
-PK: str = _LAYOUT["partitionKey"]
-SK: str = _LAYOUT["sortKey"]
-TTL_ATTRIBUTE: str = _LAYOUT["ttlAttribute"]
+PK: str = _TABLE["partitionKey"]
+SK: str = _TABLE["sortKey"]
+TTL_ATTRIBUTE: str = _TABLE["ttlAttribute"]
 GSI1: str = _INDEX["name"]
 GSI1_PK: str = _INDEX["partitionKey"]
 GSI1_SK: str = _INDEX["sortKey"]

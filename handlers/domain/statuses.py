@@ -1,17 +1,9 @@
-"""Every status a slot or a booking can be in, defined once."""
+"""Every status a slot, a booking or a payment can be in, defined once in `model.json`."""
 
 from enum import StrEnum
 
+from .layout import MODEL
 
-class SlotStatus(StrEnum):
-    OPEN = "OPEN"
-    HELD = "HELD"
-    BOOKED = "BOOKED"
-
-
-class BookingStatus(StrEnum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
+SlotStatus = StrEnum("SlotStatus", {name: name for name in MODEL["statuses"]["slot"]})
+BookingStatus = StrEnum("BookingStatus", {name: name for name in MODEL["statuses"]["booking"]})
+PaymentStatus = StrEnum("PaymentStatus", {name: name for name in MODEL["statuses"]["payment"]})

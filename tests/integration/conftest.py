@@ -21,7 +21,7 @@ def aws_env(monkeypatch):
 
 @pytest.fixture
 def booking_table(aws_env):
-    """A moto table with the BookingTable layout (keys and index from handlers/domain/table.json),
+    """A moto table with the BookingTable layout (keys and index from handlers/domain/model.json),
     and the list of DynamoDB operations made against it."""
     with mock_aws():
         resource = boto3.resource("dynamodb", region_name="us-east-1")

@@ -9,7 +9,7 @@ from support import REPO
 
 TABLE = "aws:dynamodb/table:Table"
 COMPONENT = "slate:index:BookingTable"
-LAYOUT = json.loads((REPO / "handlers" / "domain" / "table.json").read_text())
+LAYOUT = json.loads((REPO / "handlers" / "domain" / "model.json").read_text())["table"]
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 

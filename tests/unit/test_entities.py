@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.entities import Booking, BookingRef, Hold, Slot, Venue
+from domain.entities import Booking, BookingRef, Hold, Payment, Slot, Venue
 from domain.errors import MalformedItem
-from domain.statuses import BookingStatus, SlotStatus
+from domain.statuses import BookingStatus, PaymentStatus, SlotStatus
 
 VENUE = Venue("v1", "Chez Nous", "owner-sub", "2026-11-01T09:00:00Z")
 SLOT = Slot("v1", "20261201T190000Z-ab12cd34", "2026-12-01T19:00:00Z", "2026-12-01T21:00:00Z", 4500)
@@ -19,7 +19,7 @@ HELD = Slot(
     "2026-12-01T21:00:00Z",
     4500,
     SlotStatus.HELD,
-    hold_expires_at="2026-11-21T10:15:00Z",
+    hold_expires_at=1_795_000_900,
     booking_id="b1",
 )
 BOOKING = Booking(
@@ -36,7 +36,8 @@ BOOKING = Booking(
 )
 REF = BookingRef("user-sub", "b1", "v1", SLOT.slot_id, "2026-11-21T10:00:00Z")
 HOLD = Hold("b1", "v1", SLOT.slot_id, 1_795_000_000)
-ALL = [VENUE, SLOT, HELD, BOOKING, REF, HOLD]
+PAYMENT = Payment("b1", "ch_1", 4500, PaymentStatus.CHARGED, "2026-11-21T10:00:02Z")
+ALL = [VENUE, SLOT, HELD, BOOKING, REF, HOLD, PAYMENT]
 
 
 def _as_read_back(item: dict) -> dict:
@@ -56,7 +57,7 @@ def test_items_carry_their_keys_and_kind():
     assert SLOT.to_item()["pk"] == "VENUE#v1"
     assert SLOT.to_item()["entity"] == "Slot"
     assert "holdExpiresAt" not in SLOT.to_item()  # absent, not null
-    assert HELD.to_item()["holdExpiresAt"] == "2026-11-21T10:15:00Z"
+    assert HELD.to_item()["holdExpiresAt"] == 1_795_000_900
     assert BOOKING.to_item()["gsi1pk"] == "VENUE#v1"
     assert VENUE.to_item()["gsi1sk"] == "chez nous#v1"
     assert HOLD.to_item()["expiresAt"] == 1_795_000_000
@@ -71,7 +72,7 @@ def test_items_carry_their_keys_and_kind():
         (SLOT, {"price": Decimal("12.5")}, "attribute 'price' is not a whole number"),
         (SLOT, {"price": "12"}, "attribute 'price' is not a whole number"),
         (SLOT, {"startsAt": "soon"}, "attribute 'startsAt' is not an ISO 8601 time"),
-        (HELD, {"holdExpiresAt": 5}, "attribute 'holdExpiresAt' is missing or not a non-empty"),
+        (HELD, {"holdExpiresAt": "soon"}, "attribute 'holdExpiresAt' is not a whole number"),
         (BOOKING, {"status": None}, "attribute 'status' is None, not one of"),
         (REF, {"bookingId": ""}, "attribute 'bookingId' is missing or not a non-empty string"),
         (HOLD, {"expiresAt": True}, "attribute 'expiresAt' is not a whole number"),

@@ -3,12 +3,15 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import AuthPool, BookingTable
+from components import AuthPool, BookingSaga, BookingTable
 from components.config import SlateConfig
 
 config = SlateConfig.load()
 table = BookingTable("bookings", config.table)
 auth = AuthPool("auth", config.auth)
+saga = BookingSaga(
+    "booking", {**config.saga, "table_name": table.table_name, "table_arn": table.table_arn}
+)
 
 pulumi.export("region", aws.get_region_output().region)
 pulumi.export("tableName", table.table_name)
@@ -20,3 +23,5 @@ pulumi.export("userPoolArn", auth.user_pool_arn)
 pulumi.export("userPoolClientId", auth.client_id)
 pulumi.export("issuerUrl", auth.issuer_url)
 pulumi.export("groups", [auth.admins_group, auth.owners_group])
+pulumi.export("bookingStateMachineArn", saga.state_machine_arn)
+pulumi.export("paymentFunctionName", saga.payment_function_name)

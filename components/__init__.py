@@ -2,11 +2,13 @@
 another language through the component package (`pulumi package add`)."""
 
 from .auth_pool import ADMINS_GROUP, OWNERS_GROUP, AuthPool, AuthPoolArgs
+from .booking_saga import BookingSaga, BookingSagaArgs
 from .booking_table import BookingTable, BookingTableArgs
+from .python_function import PythonFunction, PythonFunctionArgs
 
 PACKAGE_NAME = "slate"
 PACKAGE_VERSION = "0.1.0"
-COMPONENTS = [BookingTable, AuthPool]
+COMPONENTS = [BookingTable, AuthPool, BookingSaga]
 
 __all__ = [
     "ADMINS_GROUP",
@@ -16,6 +18,10 @@ __all__ = [
     "PACKAGE_VERSION",
     "AuthPool",
     "AuthPoolArgs",
+    "BookingSaga",
+    "BookingSagaArgs",
     "BookingTable",
     "BookingTableArgs",
+    "PythonFunction",
+    "PythonFunctionArgs",
 ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 from .auth_pool import AuthPoolArgs
+from .booking_saga import BookingSagaArgs
 from .booking_table import BookingTableArgs
 
 NAMESPACE = "slate"
@@ -18,6 +19,8 @@ NAMESPACE = "slate"
 class SlateConfig:
     table: BookingTableArgs
     auth: AuthPoolArgs
+    saga: BookingSagaArgs
+    """Without the table's name and ARN, which come from the table the stack creates."""
 
     @classmethod
     def load(cls) -> "SlateConfig":
@@ -39,4 +42,10 @@ class SlateConfig:
             "refresh_token_days": config.require_int("refreshTokenDays"),
             "tags": tags,
         }
-        return cls(table=table, auth=auth)
+        saga: BookingSagaArgs = {
+            "hold_ttl_seconds": config.require_int("holdTtlSeconds"),
+            "log_retention_days": config.require_int("logRetentionDays"),
+            "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
+            "tags": tags,
+        }
+        return cls(table=table, auth=auth, saga=saga)

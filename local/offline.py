@@ -42,6 +42,7 @@ class OfflineBackend:
         return region
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        """An ARN in this stack's account and region (IAM's are global)."""
         region = self.region if regional else ""
         return f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{resource}"
 
@@ -105,7 +106,54 @@ def _kms_key(backend: OfflineBackend, resource: ResourceRequest, digest: str) ->
     return {"id": key_id, "keyId": key_id, "arn": backend.arn("kms", f"key/{key_id}")}
 
 
+def _function(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    arn = backend.arn("lambda", f"function:{name}")
+    return {
+        "id": name,
+        "name": name,
+        "arn": arn,
+        "qualifiedArn": f"{arn}:$LATEST",
+        "invokeArn": (
+            f"arn:{PARTITION}:apigateway:{backend.region}:lambda:path/2015-03-31/functions/"
+            f"{arn}/invocations"
+        ),
+        "version": "$LATEST",
+    }
+
+
+def _role(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    return {
+        "id": name,
+        "name": name,
+        "arn": backend.arn("iam", f"role/{name}", regional=False),
+        "uniqueId": f"AROA{digest[:17].upper()}",
+    }
+
+
+def _role_policy(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    return {"id": f"{resource.inputs.get('role')}:{name}", "name": name}
+
+
+def _log_group(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    return {"id": name, "name": name, "arn": backend.arn("logs", f"log-group:{name}")}
+
+
+def _state_machine(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    arn = backend.arn("states", f"stateMachine:{name}")
+    return {"id": arn, "name": name, "arn": arn, "status": "ACTIVE"}
+
+
 _COMPUTED: dict[str, Computed] = {
+    "aws:lambda/function:Function": _function,
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:sfn/stateMachine:StateMachine": _state_machine,
     "aws:dynamodb/table:Table": _table,
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,

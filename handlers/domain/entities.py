@@ -159,6 +159,7 @@ class Booking(Entity):
     created_at: Instant
     updated_at: Instant
     failure_reason: str | None = None
+    charge_id: str | None = None
 
     def keys(self) -> Item:
         return {

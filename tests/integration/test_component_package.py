@@ -29,6 +29,23 @@ EXPECTED = {
             "ttlAttribute": "string",
         },
     },
+    "BookingSaga": {
+        "inputs": {
+            "tableName": "string",
+            "tableArn": "string",
+            "holdTtlSeconds": "integer",
+            "logRetentionDays": "integer",
+            "powertoolsLayerVersion": "integer",
+            "tags": "object",
+        },
+        "required": ["tableArn", "tableName"],
+        "outputs": {
+            "stateMachineArn": "string",
+            "stateMachineName": "string",
+            "paymentFunctionArn": "string",
+            "paymentFunctionName": "string",
+        },
+    },
     "AuthPool": {
         "inputs": {
             "deletionProtection": "boolean",
@@ -69,7 +86,7 @@ def test_schema_has_every_component_typed_and_described(schema, component):
     assert len(resource["description"]) > 40
     _assert_typed_and_described(resource["inputProperties"], EXPECTED[component]["inputs"])
     _assert_typed_and_described(resource["properties"], EXPECTED[component]["outputs"])
-    assert resource["requiredInputs"] == []
+    assert sorted(resource["requiredInputs"]) == EXPECTED[component].get("required", [])
     assert set(resource["required"]) == set(EXPECTED[component]["outputs"])
 
 

@@ -46,7 +46,11 @@ def test_text_plan_shows_the_tree_and_outputs():
     assert "    bookings-table (aws:dynamodb/table:Table)" in lines
     assert "  auth (slate:index:AuthPool)" in lines
     assert "    auth-user-pool (aws:cognito/userPool:UserPool)" in lines
-    assert "7 resources (5 custom)" in result.stdout
+    assert "    booking (slate:index:BookingSaga)" not in lines  # a top-level component
+    assert "  booking (slate:index:BookingSaga)" in lines
+    assert "    booking-payment (slate:index:PythonFunction)" in lines
+    assert "      booking-payment-function (aws:lambda/function:Function)" in lines
+    assert "17 resources (13 custom)" in result.stdout
     assert any(line.startswith("  tableName") for line in lines)
     assert result.stderr == ""
 

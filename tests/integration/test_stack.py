@@ -9,7 +9,7 @@ from local import engine, offline
 from local.project import ProjectError
 from support import REPO
 
-COMPONENT_TYPES = {"slate:index:BookingTable", "slate:index:AuthPool"}
+TOP_LEVEL = {"slate:index:BookingTable", "slate:index:AuthPool", "slate:index:BookingSaga"}
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +25,11 @@ def _stack_copy(tmp_path, stack: str, config: dict) -> engine.Deployment:
     return engine.run(tmp_path, stack, offline.OfflineBackend)
 
 
-def test_every_resource_is_a_component_or_parented_to_one(dev):
+def test_every_resource_is_parented_to_a_component_and_named_after_it(dev):
     components = {r.urn: r for r in dev.resources if not r.custom}
-    assert {r.type for r in components.values()} == COMPONENT_TYPES
-    assert all(r.parent is None for r in components.values())
+    assert {r.type for r in components.values() if r.parent is None} == TOP_LEVEL
     for resource in dev.resources:
-        if resource.custom:
+        if resource.parent is not None or resource.custom:
             assert resource.parent in components, resource.name
             assert resource.name.startswith(dev.by_urn(resource.parent).name + "-")
 
@@ -38,6 +37,7 @@ def test_every_resource_is_a_component_or_parented_to_one(dev):
 def test_stack_outputs_are_resolved_from_the_components(dev):
     table = dev.one("slate:index:BookingTable").outputs
     auth = dev.one("slate:index:AuthPool").outputs
+    saga = dev.one("slate:index:BookingSaga").outputs
     assert dev.outputs == {
         "region": "us-east-1",
         "tableName": table["table_name"],
@@ -49,6 +49,8 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
         "userPoolClientId": auth["client_id"],
         "issuerUrl": auth["issuer_url"],
         "groups": ["admins", "owners"],
+        "bookingStateMachineArn": saga["state_machine_arn"],
+        "paymentFunctionName": saga["payment_function_name"],
     }
     assert all(value for value in dev.outputs.values())
 

@@ -1,0 +1,193 @@
+"""BookingSaga: the Express state machine that books one slot, and its payment function."""
+
+from typing import Required, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .iam import assume_role_policy, policy_document
+from .layout import model
+from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, LOG_RETENTION_DAYS, PythonFunction
+from .saga_definition import definition
+from .validation import checked, int_between, one_of, reject_unknown
+
+COMPONENT = "BookingSaga"
+TABLE_WRITES = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+]
+SAGA_PARTITIONS = ("venue", "booking", "user", "hold")
+PAYMENT_PARTITIONS = ("payment", "idempotency")
+
+
+class BookingSagaArgs(TypedDict, total=False):
+    """Where the saga books, and how long a hold lasts."""
+
+    table_name: Required[pulumi.Input[str]]
+    """Name of the BookingTable the saga writes."""
+
+    table_arn: Required[pulumi.Input[str]]
+    """ARN of that table; the roles are scoped to it."""
+
+    hold_ttl_seconds: int
+    """How long a slot stays held for a booking in payment, 60-3600 seconds. Default 900."""
+
+    log_retention_days: int
+    """Retention of the workflow's and the payment function's logs. Default 14."""
+
+    powertools_layer_version: int
+    """Version of the AWS-managed Powertools layer for the payment function. Default 27."""
+
+    tags: pulumi.Input[dict[str, pulumi.Input[str]]]
+    """Tags applied to every resource of the saga."""
+
+
+class BookingSaga(pulumi.ComponentResource):
+    """Books a slot in one synchronous Express execution: PlaceHold (one transaction) →
+    TakePayment (Lambda, idempotent) → ConfirmBooking (one transaction), releasing the hold and
+    refunding on any failure. Logged and traced; every role least-privilege."""
+
+    state_machine_arn: pulumi.Output[str]
+    """ARN of the Express state machine (start it with StartSyncExecution)."""
+
+    state_machine_name: pulumi.Output[str]
+    """Name of the state machine."""
+
+    payment_function_arn: pulumi.Output[str]
+    """ARN of the payment function."""
+
+    payment_function_name: pulumi.Output[str]
+    """Name of the payment function."""
+
+    def __init__(
+        self, name: str, args: BookingSagaArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
+        reject_unknown(COMPONENT, args, BookingSagaArgs)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.get("tags", {})
+        retention = checked(
+            COMPONENT,
+            "log_retention_days",
+            args.get("log_retention_days", 14),
+            one_of(*LOG_RETENTION_DAYS),
+        )
+        hold_ttl = checked(
+            COMPONENT, "hold_ttl_seconds", args.get("hold_ttl_seconds", 900), int_between(60, 3600)
+        )
+        table_arn = args["table_arn"]
+
+        payment = PythonFunction(
+            f"{name}-payment",
+            {
+                "handler": "payment.handler",
+                "description": "Takes and refunds a booking's payment (mock provider).",
+                "environment": {"TABLE_NAME": args["table_name"]},
+                "policy_statements": [_table_statement(table_arn, PAYMENT_PARTITIONS)],
+                "log_retention_days": retention,
+                "powertools_layer_version": args.get(
+                    "powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION
+                ),
+                "tags": tags,
+            },
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/vendedlogs/states/{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+            retention_in_days=retention,
+            tags=tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("states.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=policy_document(
+                COMPONENT,
+                [
+                    _table_statement(table_arn, SAGA_PARTITIONS),
+                    {
+                        "Effect": "Allow",
+                        "Action": ["lambda:InvokeFunction"],
+                        "Resource": [
+                            payment.function_arn,
+                            pulumi.Output.concat(payment.function_arn, ":*"),
+                        ],
+                    },
+                    {
+                        # Log delivery and X-Ray take no resource-level permissions.
+                        "Effect": "Allow",
+                        "Action": [
+                            "logs:CreateLogDelivery",
+                            "logs:GetLogDelivery",
+                            "logs:UpdateLogDelivery",
+                            "logs:DeleteLogDelivery",
+                            "logs:ListLogDeliveries",
+                            "logs:PutResourcePolicy",
+                            "logs:DescribeResourcePolicies",
+                            "logs:DescribeLogGroups",
+                            "xray:PutTraceSegments",
+                            "xray:PutTelemetryRecords",
+                            "xray:GetSamplingRules",
+                            "xray:GetSamplingTargets",
+                        ],
+                        "Resource": "*",
+                    },
+                ],
+            ),
+            opts=child,
+        )
+        machine = aws.sfn.StateMachine(
+            f"{name}-state-machine",
+            type="EXPRESS",
+            role_arn=role.arn,
+            definition=pulumi.Output.json_dumps(
+                pulumi.Output.all(args["table_name"], payment.function_arn, hold_ttl).apply(
+                    lambda values: definition(*values)
+                )
+            ),
+            logging_configuration={
+                "level": "ERROR",
+                "include_execution_data": False,
+                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
+            },
+            tracing_configuration={"enabled": True},
+            tags=tags,
+            opts=child,
+        )
+
+        self.state_machine_arn = machine.arn
+        self.state_machine_name = machine.name
+        self.payment_function_arn = payment.function_arn
+        self.payment_function_name = payment.function_name
+        self.register_outputs(
+            {
+                "state_machine_arn": self.state_machine_arn,
+                "state_machine_name": self.state_machine_name,
+                "payment_function_arn": self.payment_function_arn,
+                "payment_function_name": self.payment_function_name,
+            }
+        )
+
+
+def _table_statement(table_arn: pulumi.Input[str], partitions: tuple[str, ...]) -> dict:
+    """Item access to the table, only in the partitions (key prefixes) named."""
+    prefixes = model()["keyPrefixes"]
+    return {
+        "Effect": "Allow",
+        "Action": TABLE_WRITES,
+        "Resource": table_arn,
+        "Condition": {
+            "ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": [f"{prefixes[p]}*" for p in partitions]
+            }
+        },
+    }

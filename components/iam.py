@@ -1,0 +1,37 @@
+"""IAM documents for the stack's roles, with the least-privilege rules checked as they are built."""
+
+import json
+from typing import Any
+
+import pulumi
+
+from .validation import InvalidArgument
+
+Statement = dict[str, Any]
+
+
+def assume_role_policy(service: str) -> str:
+    """Trust policy letting one AWS service assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def policy_document(component: str, statements: list[Statement]) -> pulumi.Output[str]:
+    """A policy document from statements whose resources may still be Outputs. A statement
+    granting every action (`*` or `service:*`) is refused: each role names what it does."""
+    for statement in statements:
+        actions = statement.get("Action")
+        for action in [actions] if isinstance(actions, str) else actions or []:
+            if not isinstance(action, str) or action == "*" or action.endswith(":*"):
+                raise InvalidArgument(component, "policy_statements", f"grants {action!r}")
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})

@@ -1,0 +1,213 @@
+"""PythonFunction: how every Lambda function of the stack is packaged and run.
+
+One archive of the handler files only (no tests, caches or Pulumi code) with a content hash, so
+an unchanged tree never redeploys; Python 3.13 on arm64 with the AWS-managed Powertools layer;
+JSON logs into a log group with retention; X-Ray active; a role that can write its own logs and
+traces plus exactly the statements the caller grants.
+"""
+
+import base64
+import hashlib
+from functools import cache
+from typing import Required, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .iam import Statement, assume_role_policy, policy_document
+from .layout import HANDLERS_DIR
+from .validation import checked, int_between, one_of, reject_unknown
+
+COMPONENT = "PythonFunction"
+RUNTIME = "python3.13"
+ARCHITECTURE = "arm64"
+PACKAGED_SUFFIXES = {".py", ".json"}
+EXCLUDED_DIRECTORIES = {"__pycache__", "tests"}
+POWERTOOLS_ACCOUNT = "017000801446"
+DEFAULT_POWERTOOLS_LAYER_VERSION = 27
+METRICS_NAMESPACE = "Slate"
+# The retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+
+
+class PythonFunctionArgs(TypedDict, total=False):
+    """A function of the stack: its handler and what it may do."""
+
+    handler: Required[str]
+    """`module.function` inside `handlers/`, e.g. `payment.handler`."""
+
+    description: str
+    """What the function is for."""
+
+    environment: dict[str, pulumi.Input[str]]
+    """Environment variables besides the Powertools ones."""
+
+    policy_statements: list[Statement]
+    """IAM statements granted to the function's role; no `*` actions."""
+
+    memory_mb: int
+    """Memory in MB, 128-10240. Default 256."""
+
+    timeout_seconds: int
+    """Timeout in seconds, 1-900. Default 10."""
+
+    log_retention_days: int
+    """How long its logs are kept (a CloudWatch retention value). Default 14."""
+
+    powertools_layer_version: int
+    """Version of the AWS-managed Powertools for AWS Lambda (Python) V3 layer. Default 27."""
+
+    tags: dict[str, pulumi.Input[str]]
+    """Tags applied to the function, its role and its log group."""
+
+
+class PythonFunction(pulumi.ComponentResource):
+    """A Lambda function running a handler from `handlers/`."""
+
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: PythonFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
+        reject_unknown(COMPONENT, args, PythonFunctionArgs)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.get("tags", {})
+        retention = checked(
+            COMPONENT,
+            "log_retention_days",
+            args.get("log_retention_days", 14),
+            one_of(*LOG_RETENTION_DAYS),
+        )
+        layer_version = checked(
+            COMPONENT,
+            "powertools_layer_version",
+            args.get("powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION),
+            int_between(1, 10_000),
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+            retention_in_days=retention,
+            tags=tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=policy_document(
+                COMPONENT,
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": pulumi.Output.concat(log_group.arn, ":*"),
+                    },
+                    {
+                        # X-Ray has no resource-level permissions.
+                        "Effect": "Allow",
+                        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                        "Resource": "*",
+                    },
+                    *args.get("policy_statements", []),
+                ],
+            ),
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            description=args.get("description"),
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=args["handler"],
+            code=handler_archive(),
+            source_code_hash=handler_archive_hash(),
+            role=role.arn,
+            layers=[powertools_layer_arn(layer_version)],
+            memory_size=checked(
+                COMPONENT, "memory_mb", args.get("memory_mb", 256), int_between(128, 10240)
+            ),
+            timeout=checked(
+                COMPONENT, "timeout_seconds", args.get("timeout_seconds", 10), int_between(1, 900)
+            ),
+            tracing_config={"mode": "Active"},
+            logging_config={
+                "log_format": "JSON",
+                "log_group": log_group.name,
+                "application_log_level": "INFO",
+                "system_log_level": "WARN",
+            },
+            environment={
+                "variables": {
+                    "POWERTOOLS_SERVICE_NAME": name,
+                    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                    **args.get("environment", {}),
+                }
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+
+        self.function_name = function.name
+        self.function_arn = function.arn
+        self.role_arn = role.arn
+        self.log_group_name = log_group.name
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "role_arn": self.role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+
+def powertools_layer_arn(version: pulumi.Input[int]) -> pulumi.Output[str]:
+    """The AWS-managed Powertools layer for the stack's region, runtime and architecture."""
+    return pulumi.Output.format(
+        "arn:aws:lambda:{0}:{1}:layer:AWSLambdaPowertoolsPythonV3-{2}-{3}:{4}",
+        aws.get_region_output().region,
+        POWERTOOLS_ACCOUNT,
+        RUNTIME.replace(".", ""),
+        ARCHITECTURE,
+        version,
+    )
+
+
+@cache
+def packaged_files() -> dict[str, str]:
+    """Archive path → file path for every handler file that is deployed."""
+    files = {}
+    for path in sorted(HANDLERS_DIR.rglob("*")):
+        relative = path.relative_to(HANDLERS_DIR)
+        packaged = path.is_file() and path.suffix in PACKAGED_SUFFIXES
+        if packaged and not EXCLUDED_DIRECTORIES.intersection(relative.parts):
+            files[relative.as_posix()] = str(path)
+    return files
+
+
+def handler_archive() -> pulumi.AssetArchive:
+    return pulumi.AssetArchive(
+        {name: pulumi.FileAsset(path) for name, path in packaged_files().items()}
+    )
+
+
+@cache
+def handler_archive_hash() -> str:
+    """base64 SHA-256 over the archive's paths and contents: stable while the files are."""
+    digest = hashlib.sha256()
+    for name, path in packaged_files().items():
+        digest.update(name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            digest.update(handle.read() + b"\0")
+    return base64.b64encode(digest.digest()).decode()

@@ -1,0 +1,98 @@
+"""TakePayment / RefundPayment: the booking saga's payment step, as a Lambda function.
+
+Event (from the state machine): `{"action": "charge" | "refund", "bookingId", "amount",
+"failPayment"}`. A charge returns `{"bookingId", "chargeId", "amount", "status"}`; a decline
+raises `PaymentDeclined` (the state machine's error name, never retried); a malformed event
+raises `InvalidPaymentRequest`. Powertools idempotency keyed on (action, bookingId) replays the
+first result to a retried invocation, and the provider itself charges a booking at most once.
+"""
+
+import os
+from typing import Any, Literal
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.keys import ID_PATTERN, IDEMPOTENCY_PREFIX
+from domain.layout import PK, SK, TTL_ATTRIBUTE
+from payment_provider import MockPaymentProvider, PaymentDeclined
+
+MAX_AMOUNT = 10_000_000
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+provider = MockPaymentProvider(table)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[action, bookingId]", expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
+)
+persistence = DynamoDBPersistenceLayer(
+    table_name=os.environ["TABLE_NAME"],
+    key_attr=PK,
+    sort_key_attr=SK,
+    static_pk_value=f"{IDEMPOTENCY_PREFIX}payment",
+    expiry_attr=TTL_ATTRIBUTE,
+)
+
+
+class InvalidPaymentRequest(Exception):
+    """The event is not a payment request; nothing was charged."""
+
+
+class PaymentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
+
+    action: Literal["charge", "refund"]
+    booking_id: str = Field(alias="bookingId", pattern=ID_PATTERN.pattern)
+    amount: int = Field(default=0, ge=0, le=MAX_AMOUNT)
+    fail_payment: bool = Field(default=False, alias="failPayment")
+
+
+@idempotent_function(
+    data_keyword_argument="request", persistence_store=persistence, config=idempotency
+)
+def process(request: dict[str, Any]) -> dict[str, Any]:
+    payment = PaymentRequest.model_validate(request)
+    if payment.action == "refund":
+        refunded = provider.refund(payment.booking_id)
+        metrics.add_metric(name="PaymentRefunded", unit=MetricUnit.Count, value=1)
+        status = refunded.status.value if refunded else "NOT_CHARGED"
+        return {"bookingId": payment.booking_id, "status": status}
+    if payment.amount == 0:
+        raise InvalidPaymentRequest("a charge needs an amount greater than zero")
+    try:
+        charge = provider.charge(payment.booking_id, payment.amount, payment.fail_payment)
+    except PaymentDeclined:
+        metrics.add_metric(name="PaymentDeclined", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name="PaymentCharged", unit=MetricUnit.Count, value=1)
+    return {
+        "bookingId": charge.booking_id,
+        "chargeId": charge.charge_id,
+        "amount": charge.amount,
+        "status": charge.status.value,
+    }
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    try:
+        request = parse(event=event, model=PaymentRequest)
+    except ValidationError as error:
+        raise InvalidPaymentRequest(f"malformed payment request: {error}") from None
+    logger.append_keys(booking_id=request.booking_id, action=request.action)
+    return process(request=request.model_dump(by_alias=True))

@@ -1,0 +1,128 @@
+"""An in-process Lambda runtime: a function's handler string becomes a Python call.
+
+A function is registered with what its resource declares — handler, code directory, environment,
+timeout — and invoked with a JSON payload. The handler module is imported with the function's
+environment in place (handlers read it at import, as they do on AWS) and called with a Lambda
+context. An exception becomes Lambda's error payload (`errorType`, `errorMessage`,
+`stackTrace`) with `FunctionError: Unhandled`, which Step Functions turns into the error name.
+
+Environment variables are process-wide, so invocations run one at a time; a handler that calls
+back into another function would deadlock, which no handler here does.
+"""
+
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+FUNCTION_ERROR_HEADER = "x-amz-function-error"
+
+
+class UnknownFunction(LookupError):
+    """No function is registered under that name or ARN."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    arn: str
+    handler: str
+    code_root: Path
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: int = 3
+    memory_mb: int = 128
+
+
+@dataclass(frozen=True)
+class Invocation:
+    payload: bytes
+    function_error: str | None = None
+
+
+class LambdaContext:
+    """The context object a handler receives, as the Python runtime shapes it."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = f"local/{self.aws_request_id}"
+        self._deadline = time.monotonic() + spec.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LambdaRuntime:
+    def __init__(self) -> None:
+        self._functions: dict[str, FunctionSpec] = {}
+        self._modules: dict[tuple[Path, str], ModuleType] = {}
+        self._lock = threading.RLock()
+
+    def register(self, spec: FunctionSpec) -> None:
+        self._functions[spec.name] = spec
+        self._functions[spec.arn] = spec
+
+    def spec(self, name_or_arn: str) -> FunctionSpec:
+        unqualified = name_or_arn.split(":$LATEST", maxsplit=1)[0]
+        spec = self._functions.get(unqualified)
+        if spec is None:
+            raise UnknownFunction(f"no function {name_or_arn!r} is registered")
+        return spec
+
+    def invoke(self, name_or_arn: str, payload: bytes | str | None) -> Invocation:
+        spec = self.spec(name_or_arn)
+        event = json.loads(payload or "{}")
+        with self._lock, _environment(spec.environment):
+            try:
+                result = self._handler(spec)(event, LambdaContext(spec))
+            except Exception as error:
+                return Invocation(_error_payload(error), function_error="Unhandled")
+        return Invocation(json.dumps(result).encode())
+
+    def _handler(self, spec: FunctionSpec) -> Any:
+        module_name, _, function_name = spec.handler.rpartition(".")
+        key = (spec.code_root, module_name)
+        if key not in self._modules:
+            root = str(spec.code_root)
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            self._modules[key] = importlib.import_module(module_name)
+        return getattr(self._modules[key], function_name)
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _error_payload(error: Exception) -> bytes:
+    return json.dumps(
+        {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_tb(error.__traceback__),
+        }
+    ).encode()

@@ -1,0 +1,160 @@
+"""Where moto needs help to behave as AWS does, for the local cloud and the tests.
+
+- Lambda: with `{"lambda": {"use_docker": False}}`, moto's Lambda (`awslambda_simple`) answers
+  every invoke with a canned result. `route_lambda` sends invokes, including Step Functions'
+  Lambda tasks, to the in-process runtime instead.
+- Step Functions: moto's interpreter makes a new boto3 client for every task it runs; creating
+  clients from boto3's default session is not thread-safe ("dictionary changed size during
+  iteration" under concurrent executions) and costs tens of milliseconds each.
+  It also parses the definition again (ANTLR, in pure Python: ~0.5 s) for every execution, and
+  every JSONPath again (~1 ms) each time a state reads one.
+  `step_functions_interpreter` hands it one client per (service, region), made under a lock,
+  parses each definition and each JSONPath once (parsed programs and paths keep no execution
+  state: that lives in the execution's environment), silences its logging of every error a
+  state catches, and signals each execution's end (`wait_for_execution`) so a synchronous
+  caller need not poll.
+- DynamoDB: moto checks a condition and then writes, without a lock, so two threads can both
+  pass the same condition; and a read of a missing key inserts an empty partition, which breaks
+  a transaction copying the table at that moment. `serialized_dynamodb` runs each item operation
+  (and each transaction) alone: conditional writes become atomic, as DynamoDB guarantees and as
+  Slate's correctness requires.
+"""
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
+from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from .lambda_runtime import FUNCTION_ERROR_HEADER, LambdaRuntime, UnknownFunction
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+_ITEM_OPERATIONS = (
+    "get_item",
+    "query",
+    "scan",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+)
+
+
+@contextmanager
+def route_lambda(runtime: LambdaRuntime) -> Iterator[None]:
+    def invoke(_backend, function_name, _qualifier, body, _headers, response_headers):
+        try:
+            invocation = runtime.invoke(function_name, body)
+        except UnknownFunction:
+            raise UnknownFunctionException(function_name) from None
+        if invocation.function_error:
+            response_headers[FUNCTION_ERROR_HEADER] = invocation.function_error
+        return invocation.payload
+
+    with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+        yield
+
+
+@contextmanager
+def serialized_dynamodb() -> Iterator[None]:
+    lock = threading.RLock()
+
+    def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return locked
+
+    with ExitStack() as patches:
+        for name in _ITEM_OPERATIONS:
+            original = getattr(DynamoDBBackend, name)
+            patches.enter_context(mock.patch.object(DynamoDBBackend, name, serialized(original)))
+        yield
+
+
+@contextmanager
+def step_functions_interpreter() -> Iterator[None]:
+    clients: dict[tuple[Any, ...], Any] = {}
+    programs: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(**kwargs: Any) -> Any:
+        key = (kwargs.get("service_name"), kwargs.get("region_name"), kwargs.get("endpoint_url"))
+        with lock:
+            if key not in clients:
+                clients[key] = boto3.client(**kwargs)
+            return clients[key]
+
+    parse = ExecutionWorker._get_evaluation_entrypoint
+    parse_path = moto_json_path.parse
+
+    def program(worker: ExecutionWorker) -> Any:
+        definition = worker._evaluation_details.state_machine_details.definition
+        with lock:
+            if definition not in programs:
+                programs[definition] = parse(worker)
+            return programs[definition]
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+
+    def signal_end(communication: BaseExecutionWorkerCommunication) -> None:
+        terminated(communication)
+        _execution_end(communication.execution.exec_arn).set()
+
+    logger = logging.getLogger("moto.stepfunctions.parser")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with (
+            mock.patch.object(moto_boto_client, "boto3", SimpleNamespace(client=client)),
+            mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", program),
+            mock.patch.object(
+                moto_json_path, "parse", functools.lru_cache(maxsize=4096)(parse_path)
+            ),
+            mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
+        ):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+_execution_ends: dict[str, threading.Event] = {}
+_execution_ends_lock = threading.Lock()
+
+
+def _execution_end(execution_arn: str) -> threading.Event:
+    with _execution_ends_lock:
+        return _execution_ends.setdefault(execution_arn, threading.Event())
+
+
+def wait_for_execution(execution_arn: str, timeout: float) -> bool:
+    """Block until the execution ends (True) or `timeout` passes (False)."""
+    finished = _execution_end(execution_arn).wait(timeout)
+    if finished:
+        with _execution_ends_lock:
+            _execution_ends.pop(execution_arn, None)
+    return finished
+
+
+@contextmanager
+def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
+    """Everything above, for one in-process moto session."""
+    with route_lambda(runtime), serialized_dynamodb(), step_functions_interpreter():
+        yield

@@ -1,0 +1,155 @@
+"""The booking saga as deployed, run for real: the state machine definition and the payment
+function recorded from the stack, executed on moto's Step Functions interpreter against a moto
+table, with the function's handler running in-process."""
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from domain import keys, layout
+from domain.entities import Slot
+from domain.instants import format_instant
+from local.engine import Deployment
+from local.lambda_runtime import FunctionSpec, LambdaRuntime
+from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from local.stepfunctions import start_sync_execution
+
+REGION = "us-east-1"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+FUNCTION = "aws:lambda/function:Function"
+TABLE = "aws:dynamodb/table:Table"
+
+
+@dataclass
+class Saga:
+    sfn: Any
+    table: Any
+    state_machine_arn: str
+    runtime: LambdaRuntime
+    payment_function: FunctionSpec
+
+    def book(self, slot: Slot, user: str = "alice", at: datetime | None = None, **extra) -> dict:
+        """Run one booking to its end; `at` is the request time (default: now)."""
+        at = at or datetime.now(UTC)
+        payload = {
+            "userSub": user,
+            "venueId": slot.venue_id,
+            "slotId": slot.slot_id,
+            "failPayment": False,
+            "now": format_instant(at),
+            "nowEpoch": int(at.timestamp()),
+            **extra,
+        }
+        return self.run(payload)
+
+    def run(self, payload: dict) -> dict:
+        return start_sync_execution(
+            self.sfn, self.state_machine_arn, payload, wait=wait_for_execution
+        )
+
+    def put_slot(self, starts_in: timedelta = timedelta(days=2), price: int = 4500) -> Slot:
+        starts_at = datetime.now(UTC).replace(microsecond=0) + starts_in
+        slot = Slot(
+            venue_id="v1",
+            slot_id=keys.new_slot_id(starts_at),
+            starts_at=format_instant(starts_at),
+            ends_at=format_instant(starts_at + timedelta(hours=1)),
+            price=price,
+        )
+        self.table.put_item(Item=slot.to_item())
+        return slot
+
+    def items(self, prefix: str) -> list[dict]:
+        """Every item whose partition key starts with `prefix` (a test-only scan)."""
+        found = self.table.scan()["Items"]
+        return [item for item in found if item[layout.PK].startswith(prefix)]
+
+
+@contextmanager
+def deployed_saga(deployment: Deployment) -> Iterator[Saga]:
+    table_inputs = deployment.one(TABLE)
+    machine = deployment.one(STATE_MACHINE)
+    function = deployment.one(FUNCTION)
+    runtime = LambdaRuntime()
+    spec = FunctionSpec(
+        name=function.outputs["name"],
+        arn=function.outputs["arn"],
+        handler=function.inputs["handler"],
+        code_root=_archive_root(function.inputs["code"]),
+        environment={
+            **function.inputs["environment"]["variables"],
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+        },
+        timeout_seconds=function.inputs["timeout"],
+        memory_mb=function.inputs["memorySize"],
+    )
+    runtime.register(spec)
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        stack.enter_context(local_aws(runtime))
+        table = _create_table(table_inputs.outputs["name"], table_inputs.inputs)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        role = boto3.client("iam").create_role(RoleName="saga", AssumeRolePolicyDocument="{}")
+        arn = sfn.create_state_machine(
+            name=machine.outputs["name"],
+            definition=machine.inputs["definition"],
+            roleArn=role["Role"]["Arn"],
+            type=machine.inputs["type"],
+        )["stateMachineArn"]
+        yield Saga(sfn, table, arn, runtime, spec)
+
+
+def _archive_root(archive: Any) -> Path:
+    """The directory the recorded archive's files are packaged from."""
+    name, asset = next(iter(archive.assets.items()))
+    path = Path(asset.path)
+    return path.parents[len(Path(name).parts) - 1]
+
+
+def _create_table(name: str, inputs: dict) -> Any:
+    """The table as the recorded BookingTable inputs declare it."""
+    resource = boto3.resource("dynamodb", region_name=REGION)
+    return resource.create_table(
+        TableName=name,
+        BillingMode=inputs["billingMode"],
+        KeySchema=[
+            {"AttributeName": inputs["hashKey"], "KeyType": "HASH"},
+            {"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index["name"],
+                "KeySchema": [
+                    {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
+                    for k in index["keySchemas"]
+                ],
+                "Projection": {"ProjectionType": index["projectionType"]},
+            }
+            for index in inputs["globalSecondaryIndexes"]
+        ],
+    )
+
+
+def aws_credentials() -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+
+
+def apply_credentials() -> None:
+    os.environ.update(aws_credentials())

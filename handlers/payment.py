@@ -4,7 +4,8 @@ Event (from the state machine): `{"action": "charge" | "refund", "bookingId", "a
 "failPayment"}`. A charge returns `{"bookingId", "chargeId", "amount", "status"}`; a decline
 raises `PaymentDeclined` (the state machine's error name, never retried); a malformed event
 raises `InvalidPaymentRequest`. Powertools idempotency keyed on (action, bookingId) replays the
-first result to a retried invocation, and the provider itself charges a booking at most once.
+first result to a retried invocation (a retry with another amount is an
+`IdempotencyValidationError`), and the provider itself charges a booking at most once.
 """
 
 import os
@@ -35,7 +36,9 @@ metrics = Metrics()
 table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 provider = MockPaymentProvider(table)
 idempotency = IdempotencyConfig(
-    event_key_jmespath="[action, bookingId]", expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS
+    event_key_jmespath="[action, bookingId]",
+    payload_validation_jmespath="amount",
+    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
 )
 persistence = DynamoDBPersistenceLayer(
     table_name=os.environ["TABLE_NAME"],
@@ -90,6 +93,7 @@ def process(request: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
+    metrics.add_metric(name="PaymentRequests", unit=MetricUnit.Count, value=1)
     try:
         request = parse(event=event, model=PaymentRequest)
     except ValidationError as error:

@@ -10,7 +10,7 @@ Environment variables are process-wide, so invocations run one at a time; a hand
 back into another function would deadlock, which no handler here does.
 """
 
-import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -69,7 +69,7 @@ class LambdaContext:
 class LambdaRuntime:
     def __init__(self) -> None:
         self._functions: dict[str, FunctionSpec] = {}
-        self._modules: dict[tuple[Path, str], ModuleType] = {}
+        self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
 
     def register(self, spec: FunctionSpec) -> None:
@@ -94,14 +94,24 @@ class LambdaRuntime:
         return Invocation(json.dumps(result).encode())
 
     def _handler(self, spec: FunctionSpec) -> Any:
+        """The handler function, from a module loaded for this function alone (so its
+        import-time setup sees this function's environment), with the code root on the path
+        for the modules it imports."""
         module_name, _, function_name = spec.handler.rpartition(".")
-        key = (spec.code_root, module_name)
-        if key not in self._modules:
+        if spec.name not in self._modules:
             root = str(spec.code_root)
             if root not in sys.path:
                 sys.path.insert(0, root)
-            self._modules[key] = importlib.import_module(module_name)
-        return getattr(self._modules[key], function_name)
+            path = spec.code_root.joinpath(*module_name.split(".")).with_suffix(".py")
+            loader_spec = importlib.util.spec_from_file_location(
+                f"_lambda_{uuid.uuid4().hex}_{module_name.replace('.', '_')}", path
+            )
+            if loader_spec is None or not path.is_file():
+                raise UnknownFunction(f"{spec.name}: handler module {path} does not exist")
+            module = importlib.util.module_from_spec(loader_spec)
+            loader_spec.loader.exec_module(module)
+            self._modules[spec.name] = module
+        return getattr(self._modules[spec.name], function_name)
 
 
 @contextmanager

@@ -89,10 +89,16 @@ def serialized_dynamodb() -> Iterator[None]:
         yield
 
 
+# Parsed definitions and paths hold no execution state, so they are shared across sessions.
+_parse_program = ExecutionWorker._get_evaluation_entrypoint
+_parse_path = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
+_programs: dict[str, Any] = {}
+_programs_lock = threading.Lock()
+
+
 @contextmanager
 def step_functions_interpreter() -> Iterator[None]:
     clients: dict[tuple[Any, ...], Any] = {}
-    programs: dict[str, Any] = {}
     lock = threading.Lock()
 
     def client(**kwargs: Any) -> Any:
@@ -102,15 +108,12 @@ def step_functions_interpreter() -> Iterator[None]:
                 clients[key] = boto3.client(**kwargs)
             return clients[key]
 
-    parse = ExecutionWorker._get_evaluation_entrypoint
-    parse_path = moto_json_path.parse
-
     def program(worker: ExecutionWorker) -> Any:
         definition = worker._evaluation_details.state_machine_details.definition
-        with lock:
-            if definition not in programs:
-                programs[definition] = parse(worker)
-            return programs[definition]
+        with _programs_lock:
+            if definition not in _programs:
+                _programs[definition] = _parse_program(worker)
+            return _programs[definition]
 
     terminated = BaseExecutionWorkerCommunication.terminated
 
@@ -125,9 +128,7 @@ def step_functions_interpreter() -> Iterator[None]:
         with (
             mock.patch.object(moto_boto_client, "boto3", SimpleNamespace(client=client)),
             mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", program),
-            mock.patch.object(
-                moto_json_path, "parse", functools.lru_cache(maxsize=4096)(parse_path)
-            ),
+            mock.patch.object(moto_json_path, "parse", _parse_path),
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
         ):
             yield

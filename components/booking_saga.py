@@ -9,7 +9,7 @@ from .iam import assume_role_policy, policy_document
 from .layout import model
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, LOG_RETENTION_DAYS, PythonFunction
 from .saga_definition import definition
-from .validation import checked, int_between, one_of, reject_unknown
+from .validation import checked, int_between, one_of, reject_unknown, require
 
 COMPONENT = "BookingSaga"
 TABLE_WRITES = [
@@ -65,6 +65,7 @@ class BookingSaga(pulumi.ComponentResource):
         self, name: str, args: BookingSagaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
+        require(COMPONENT, args, "table_name", "table_arn")
         reject_unknown(COMPONENT, args, BookingSagaArgs)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

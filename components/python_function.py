@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from .iam import Statement, assume_role_policy, policy_document
 from .layout import HANDLERS_DIR
-from .validation import checked, int_between, one_of, reject_unknown
+from .validation import checked, int_between, one_of, reject_unknown, require
 
 COMPONENT = "PythonFunction"
 RUNTIME = "python3.13"
@@ -73,6 +73,7 @@ class PythonFunction(pulumi.ComponentResource):
         self, name: str, args: PythonFunctionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
+        require(COMPONENT, args, "handler")
         reject_unknown(COMPONENT, args, PythonFunctionArgs)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

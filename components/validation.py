@@ -34,6 +34,12 @@ def reject_unknown(component: str, args: Mapping[str, Any], known: type) -> None
             )
 
 
+def require(component: str, args: Mapping[str, Any], *names: str) -> None:
+    for name in names:
+        if args.get(name) is None:
+            raise InvalidArgument(component, name, "is required")
+
+
 def checked(component: str, argument: str, value: Any, check: Callable[[Any], str | None]) -> Any:
     """Run `check` now on a plain value, or on resolution for an Output; it returns a problem."""
 

@@ -1,0 +1,135 @@
+"""BookingSaga and PythonFunction under the engine: what they deploy, and what they refuse."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.layout import HANDLERS_DIR
+from components.saga_definition import definition
+from local import engine, offline
+from support import REPO
+
+FUNCTION = "aws:lambda/function:Function"
+MACHINE = "aws:sfn/stateMachine:StateMachine"
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return engine.run(REPO, "dev", offline.OfflineBackend)
+
+
+def test_the_state_machine_is_express_logged_and_traced(dev):
+    machine = dev.one(MACHINE)
+    assert machine.inputs["type"] == "EXPRESS"
+    assert machine.inputs["tracingConfiguration"] == {"enabled": True}
+    logging = machine.inputs["loggingConfiguration"]
+    assert (logging["level"], logging["includeExecutionData"]) == ("ERROR", False)
+    [group] = [
+        g for g in dev.of_type(LOG_GROUP) if logging["logDestination"].startswith(g.outputs["arn"])
+    ]
+    assert group.inputs["retentionInDays"] == 14
+    assert group.parent == dev.one("slate:index:BookingSaga").urn
+
+
+def test_the_deployed_definition_is_the_one_built_in_python(dev):
+    table = dev.one("aws:dynamodb/table:Table").outputs["name"]
+    function = dev.one(FUNCTION).outputs["arn"]
+    deployed = json.loads(dev.one(MACHINE).inputs["definition"])
+    assert deployed == definition(table, function, 900)
+
+
+def test_no_role_grants_every_action_and_table_access_is_scoped(dev):
+    table_arn = dev.one("aws:dynamodb/table:Table").outputs["arn"]
+    for policy in dev.of_type(POLICY):
+        document = json.loads(policy.inputs["policy"])
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            assert all(a != "*" and not a.endswith(":*") for a in actions), policy.name
+            dynamodb = [a for a in actions if a.startswith("dynamodb:")]
+            if dynamodb:
+                assert statement["Resource"] == table_arn
+                leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                assert leading and all(key.endswith("#*") for key in leading)
+            if statement["Resource"] == "*":
+                assert all(a.split(":")[0] in {"logs", "xray"} for a in actions), actions
+
+
+def test_the_state_machine_may_invoke_only_the_payment_function(dev):
+    function_arn = dev.one(FUNCTION).outputs["arn"]
+    [policy] = [p for p in dev.of_type(POLICY) if p.name == "booking-policy"]
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    [invoke] = [s for s in statements if s["Action"] == ["lambda:InvokeFunction"]]
+    assert invoke["Resource"] == [function_arn, f"{function_arn}:*"]
+
+
+def test_the_payment_function_is_packaged_and_run_as_every_function(dev):
+    function = dev.one(FUNCTION).inputs
+    assert (function["runtime"], function["architectures"]) == ("python3.13", ["arm64"])
+    assert function["handler"] == "payment.handler"
+    assert function["tracingConfig"] == {"mode": "Active"}
+    assert function["loggingConfig"]["logFormat"] == "JSON"
+    assert function["layers"] == [
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"
+    ]
+    variables = function["environment"]["variables"]
+    assert variables["TABLE_NAME"] == dev.one("aws:dynamodb/table:Table").outputs["name"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "booking-payment"
+    [group] = [
+        g
+        for g in dev.of_type(LOG_GROUP)
+        if g.outputs["name"] == function["loggingConfig"]["logGroup"]
+    ]
+    assert group.inputs["retentionInDays"] == 14
+    assert len(function["sourceCodeHash"]) == 44
+
+
+def test_the_archive_holds_only_handler_files_and_each_exists(dev):
+    archive = dev.one(FUNCTION).inputs["code"]
+    names = set(archive.assets)
+    assert {"payment.py", "payment_provider.py", "domain/model.json", "domain/keys.py"} <= names
+    for name, asset in archive.assets.items():
+        path = Path(asset.path)
+        assert path.is_file() and path == HANDLERS_DIR / name
+        assert "__pycache__" not in name and not name.startswith("tests/")
+        assert path.suffix in {".py", ".json"}
+        if path.suffix == ".py":
+            source = path.read_text()
+            assert "import pulumi" not in source and "from local" not in source, name
+
+
+def _saga(run_component, **args):
+    return run_component("BookingSaga", {"table_name": "bookings", "table_arn": TABLE_ARN, **args})
+
+
+def test_options(run_component):
+    deployment = _saga(
+        run_component, hold_ttl_seconds=300, log_retention_days=30, powertools_layer_version=20
+    )
+    machine = json.loads(deployment.one(MACHINE).inputs["definition"])
+    assert "States.MathAdd($.nowEpoch, 300)" in json.dumps(machine)
+    assert {g.inputs["retentionInDays"] for g in deployment.of_type(LOG_GROUP)} == {30}
+    assert deployment.one(FUNCTION).inputs["layers"][0].endswith(":20")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"hold_ttl_seconds": 30}, "'hold_ttl_seconds' must be a whole number from 60 to 3600"),
+        ({"log_retention_days": 13}, "'log_retention_days' must be one of"),
+        ({"powertools_layer_version": 0}, "'powertools_layer_version' must be a whole number"),
+        ({"holdTtl": 60}, "'holdTtl' is not an argument of BookingSaga"),
+    ],
+)
+def test_invalid_args_are_rejected_naming_the_argument(run_component, args, message):
+    with pytest.raises(engine.EngineError, match=message):
+        _saga(run_component, **args)
+
+
+def test_the_table_is_required(run_component):
+    with pytest.raises(engine.EngineError, match="BookingSaga: argument 'table_arn' is required"):
+        run_component("BookingSaga", {"table_name": "bookings"})

@@ -5,11 +5,12 @@ from typing import Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .iam import assume_role_policy, policy_document
+from .iam import service_role
 from .layout import model
-from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, LOG_RETENTION_DAYS, PythonFunction
+from .logs import checked_retention, log_group
+from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
 from .saga_definition import definition
-from .validation import checked, int_between, one_of, reject_unknown, require
+from .validation import checked, int_between, reject_unknown, require
 
 COMPONENT = "BookingSaga"
 TABLE_WRITES = [
@@ -69,12 +70,7 @@ class BookingSaga(pulumi.ComponentResource):
         reject_unknown(COMPONENT, args, BookingSagaArgs)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
-        retention = checked(
-            COMPONENT,
-            "log_retention_days",
-            args.get("log_retention_days", 14),
-            one_of(*LOG_RETENTION_DAYS),
-        )
+        retention = checked_retention(COMPONENT, args)
         hold_ttl = checked(
             COMPONENT, "hold_ttl_seconds", args.get("hold_ttl_seconds", 900), int_between(60, 3600)
         )
@@ -95,55 +91,42 @@ class BookingSaga(pulumi.ComponentResource):
             },
             opts=child,
         )
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/aws/vendedlogs/states/{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
-            retention_in_days=retention,
+        logs = log_group(name, "/aws/vendedlogs/states", retention, tags, child)
+        role = service_role(
+            COMPONENT,
+            name,
+            service="states.amazonaws.com",
+            statements=[
+                _table_statement(table_arn, SAGA_PARTITIONS),
+                {
+                    "Effect": "Allow",
+                    "Action": ["lambda:InvokeFunction"],
+                    "Resource": [
+                        payment.function_arn,
+                        pulumi.Output.concat(payment.function_arn, ":*"),
+                    ],
+                },
+                {
+                    # Log delivery and X-Ray take no resource-level permissions.
+                    "Effect": "Allow",
+                    "Action": [
+                        "logs:CreateLogDelivery",
+                        "logs:GetLogDelivery",
+                        "logs:UpdateLogDelivery",
+                        "logs:DeleteLogDelivery",
+                        "logs:ListLogDeliveries",
+                        "logs:PutResourcePolicy",
+                        "logs:DescribeResourcePolicies",
+                        "logs:DescribeLogGroups",
+                        "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                    ],
+                    "Resource": "*",
+                },
+            ],
             tags=tags,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=assume_role_policy("states.amazonaws.com"),
-            tags=tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=policy_document(
-                COMPONENT,
-                [
-                    _table_statement(table_arn, SAGA_PARTITIONS),
-                    {
-                        "Effect": "Allow",
-                        "Action": ["lambda:InvokeFunction"],
-                        "Resource": [
-                            payment.function_arn,
-                            pulumi.Output.concat(payment.function_arn, ":*"),
-                        ],
-                    },
-                    {
-                        # Log delivery and X-Ray take no resource-level permissions.
-                        "Effect": "Allow",
-                        "Action": [
-                            "logs:CreateLogDelivery",
-                            "logs:GetLogDelivery",
-                            "logs:UpdateLogDelivery",
-                            "logs:DeleteLogDelivery",
-                            "logs:ListLogDeliveries",
-                            "logs:PutResourcePolicy",
-                            "logs:DescribeResourcePolicies",
-                            "logs:DescribeLogGroups",
-                            "xray:PutTraceSegments",
-                            "xray:PutTelemetryRecords",
-                            "xray:GetSamplingRules",
-                            "xray:GetSamplingTargets",
-                        ],
-                        "Resource": "*",
-                    },
-                ],
-            ),
             opts=child,
         )
         machine = aws.sfn.StateMachine(
@@ -158,7 +141,7 @@ class BookingSaga(pulumi.ComponentResource):
             logging_configuration={
                 "level": "ERROR",
                 "include_execution_data": False,
-                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
+                "log_destination": pulumi.Output.concat(logs.arn, ":*"),
             },
             tracing_configuration={"enabled": True},
             tags=tags,

@@ -1,9 +1,11 @@
 """IAM documents for the stack's roles, with the least-privilege rules checked as they are built."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from .validation import InvalidArgument
 
@@ -35,3 +37,25 @@ def policy_document(component: str, statements: list[Statement]) -> pulumi.Outpu
             if not isinstance(action, str) or action == "*" or action.endswith(":*"):
                 raise InvalidArgument(component, "policy_statements", f"grants {action!r}")
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def service_role(
+    component: str,
+    name: str,
+    *,
+    service: str,
+    statements: list[Statement],
+    tags: pulumi.Input[Mapping[str, pulumi.Input[str]]],
+    opts: pulumi.ResourceOptions,
+) -> aws.iam.Role:
+    """A role `service` assumes, with `statements` as its one inline policy."""
+    role = aws.iam.Role(
+        f"{name}-role", assume_role_policy=assume_role_policy(service), tags=tags, opts=opts
+    )
+    aws.iam.RolePolicy(
+        f"{name}-policy",
+        role=role.id,
+        policy=policy_document(component, statements),
+        opts=opts,
+    )
+    return role

@@ -14,9 +14,10 @@ from typing import Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .iam import Statement, assume_role_policy, policy_document
+from .iam import Statement, service_role
 from .layout import HANDLERS_DIR
-from .validation import checked, int_between, one_of, reject_unknown, require
+from .logs import checked_retention, log_group
+from .validation import checked, int_between, reject_unknown, require
 
 COMPONENT = "PythonFunction"
 RUNTIME = "python3.13"
@@ -26,8 +27,6 @@ EXCLUDED_DIRECTORIES = {"__pycache__", "tests"}
 POWERTOOLS_ACCOUNT = "017000801446"
 DEFAULT_POWERTOOLS_LAYER_VERSION = 27
 METRICS_NAMESPACE = "Slate"
-# The retention periods CloudWatch Logs accepts.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
 
 
 class PythonFunctionArgs(TypedDict, total=False):
@@ -77,12 +76,7 @@ class PythonFunction(pulumi.ComponentResource):
         reject_unknown(COMPONENT, args, PythonFunctionArgs)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
-        retention = checked(
-            COMPONENT,
-            "log_retention_days",
-            args.get("log_retention_days", 14),
-            one_of(*LOG_RETENTION_DAYS),
-        )
+        retention = checked_retention(COMPONENT, args)
         layer_version = checked(
             COMPONENT,
             "powertools_layer_version",
@@ -90,39 +84,26 @@ class PythonFunction(pulumi.ComponentResource):
             int_between(1, 10_000),
         )
 
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/aws/lambda/{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
-            retention_in_days=retention,
+        logs = log_group(name, "/aws/lambda", retention, tags, child)
+        role = service_role(
+            COMPONENT,
+            name,
+            service="lambda.amazonaws.com",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": pulumi.Output.concat(logs.arn, ":*"),
+                },
+                {
+                    # X-Ray has no resource-level permissions.
+                    "Effect": "Allow",
+                    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    "Resource": "*",
+                },
+                *args.get("policy_statements", []),
+            ],
             tags=tags,
-            opts=child,
-        )
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
-            tags=tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=policy_document(
-                COMPONENT,
-                [
-                    {
-                        "Effect": "Allow",
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": pulumi.Output.concat(log_group.arn, ":*"),
-                    },
-                    {
-                        # X-Ray has no resource-level permissions.
-                        "Effect": "Allow",
-                        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                        "Resource": "*",
-                    },
-                    *args.get("policy_statements", []),
-                ],
-            ),
             opts=child,
         )
         function = aws.lambda_.Function(
@@ -144,7 +125,7 @@ class PythonFunction(pulumi.ComponentResource):
             tracing_config={"mode": "Active"},
             logging_config={
                 "log_format": "JSON",
-                "log_group": log_group.name,
+                "log_group": logs.name,
                 "application_log_level": "INFO",
                 "system_log_level": "WARN",
             },
@@ -156,13 +137,13 @@ class PythonFunction(pulumi.ComponentResource):
                 }
             },
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
         )
 
         self.function_name = function.name
         self.function_arn = function.arn
         self.role_arn = role.arn
-        self.log_group_name = log_group.name
+        self.log_group_name = logs.name
         self.register_outputs(
             {
                 "function_name": self.function_name,

@@ -1,5 +1,7 @@
 """BookingSaga and PythonFunction under the engine: what they deploy, and what they refuse."""
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 
@@ -86,6 +88,16 @@ def test_the_payment_function_is_packaged_and_run_as_every_function(dev):
     ]
     assert group.inputs["retentionInDays"] == 14
     assert len(function["sourceCodeHash"]) == 44
+
+
+def test_the_code_hash_is_a_function_of_the_packaged_files_alone(dev):
+    """So it is stable while the files are, whatever the machine or the run."""
+    inputs = dev.one(FUNCTION).inputs
+    digest = hashlib.sha256()
+    for name in sorted(inputs["code"].assets):
+        content = Path(inputs["code"].assets[name].path).read_bytes()
+        digest.update(name.encode() + b"\0" + content + b"\0")
+    assert inputs["sourceCodeHash"] == base64.b64encode(digest.digest()).decode()
 
 
 def test_the_archive_holds_only_handler_files_and_each_exists(dev):

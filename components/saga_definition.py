@@ -182,7 +182,6 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                     "createdAt.$": "$.now",
                     "startsAt.$": "$.slot.Item.startsAt.S",
                     "price.$": "States.StringToJson($.slot.Item.price.N)",
-                    "chargeId.$": "$.payment.chargeId",
                 },
                 "End": True,
             },

@@ -13,7 +13,7 @@ from .saga_definition import definition
 from .validation import checked, int_between, reject_unknown, require
 
 COMPONENT = "BookingSaga"
-TABLE_WRITES = [
+ITEM_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -167,7 +167,7 @@ def _table_statement(table_arn: pulumi.Input[str], partitions: tuple[str, ...]) 
     prefixes = model()["keyPrefixes"]
     return {
         "Effect": "Allow",
-        "Action": TABLE_WRITES,
+        "Action": ITEM_ACTIONS,
         "Resource": table_arn,
         "Condition": {
             "ForAllValues:StringLike": {

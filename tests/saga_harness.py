@@ -2,7 +2,6 @@
 function recorded from the stack, executed on moto's Step Functions interpreter against a moto
 table, with the function's handler running in-process."""
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -139,17 +138,3 @@ def _create_table(name: str, inputs: dict) -> Any:
             for index in inputs["globalSecondaryIndexes"]
         ],
     )
-
-
-def aws_credentials() -> dict[str, str]:
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }
-
-
-def apply_credentials() -> None:
-    os.environ.update(aws_credentials())

@@ -9,6 +9,7 @@ from domain import layout
 
 @pytest.fixture
 def aws_env(monkeypatch):
+    """Fake credentials and a region, so no call can reach a real account."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -15,7 +15,7 @@ from domain import keys
 from domain.entities import Booking, BookingRef, Payment, Slot
 from domain.statuses import BookingStatus, PaymentStatus, SlotStatus
 from local import engine, offline
-from saga_harness import aws_credentials, deployed_saga
+from saga_harness import deployed_saga
 from support import REPO
 
 
@@ -25,9 +25,7 @@ def deployment():
 
 
 @pytest.fixture
-def saga(deployment, monkeypatch):
-    for name, value in aws_credentials().items():
-        monkeypatch.setenv(name, value)
+def saga(deployment, aws_env):
     with deployed_saga(deployment) as running:
         yield running
 

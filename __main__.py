@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import AuthPool, BookingSaga, BookingTable
+from components import AuthPool, BookingApi, BookingSaga, BookingTable
 from components.config import SlateConfig
 
 config = SlateConfig.load()
@@ -11,6 +11,16 @@ table = BookingTable("bookings", config.table)
 auth = AuthPool("auth", config.auth)
 saga = BookingSaga(
     "booking", {**config.saga, "table_name": table.table_name, "table_arn": table.table_arn}
+)
+api = BookingApi(
+    "api",
+    {
+        **config.api,
+        "table_name": table.table_name,
+        "table_arn": table.table_arn,
+        "state_machine_arn": saga.state_machine_arn,
+        "user_pool_id": auth.user_pool_id,
+    },
 )
 
 pulumi.export("region", aws.get_region_output().region)
@@ -25,3 +35,7 @@ pulumi.export("issuerUrl", auth.issuer_url)
 pulumi.export("groups", [auth.admins_group, auth.owners_group])
 pulumi.export("bookingStateMachineArn", saga.state_machine_arn)
 pulumi.export("paymentFunctionName", saga.payment_function_name)
+pulumi.export("apiId", api.api_id)
+pulumi.export("graphqlUrl", api.graphql_url)
+pulumi.export("realtimeUrl", api.realtime_url)
+pulumi.export("apiKey", api.api_key)

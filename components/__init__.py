@@ -2,13 +2,14 @@
 another language through the component package (`pulumi package add`)."""
 
 from .auth_pool import ADMINS_GROUP, OWNERS_GROUP, AuthPool, AuthPoolArgs
+from .booking_api import BookingApi, BookingApiArgs
 from .booking_saga import BookingSaga, BookingSagaArgs
 from .booking_table import BookingTable, BookingTableArgs
 from .python_function import PythonFunction, PythonFunctionArgs
 
 PACKAGE_NAME = "slate"
 PACKAGE_VERSION = "0.1.0"
-COMPONENTS = [BookingTable, AuthPool, BookingSaga]
+COMPONENTS = [BookingTable, AuthPool, BookingSaga, BookingApi]
 
 __all__ = [
     "ADMINS_GROUP",
@@ -18,6 +19,8 @@ __all__ = [
     "PACKAGE_VERSION",
     "AuthPool",
     "AuthPoolArgs",
+    "BookingApi",
+    "BookingApiArgs",
     "BookingSaga",
     "BookingSagaArgs",
     "BookingTable",

@@ -5,11 +5,12 @@ from typing import TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from .layout import model
 from .validation import are_tags, checked, int_between, is_bool, one_of, reject_unknown
 
 COMPONENT = "AuthPool"
-ADMINS_GROUP = "admins"
-OWNERS_GROUP = "owners"
+ADMINS_GROUP = model()["groups"]["admins"]
+OWNERS_GROUP = model()["groups"]["owners"]
 GROUPS = {
     ADMINS_GROUP: (0, "Operators: manage any venue, see any booking."),
     OWNERS_GROUP: (10, "Venue owners: create venues, publish slots, see their venues' bookings."),

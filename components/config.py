@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 from .auth_pool import AuthPoolArgs
+from .booking_api import BookingApiArgs
 from .booking_saga import BookingSagaArgs
 from .booking_table import BookingTableArgs
 
@@ -21,6 +22,8 @@ class SlateConfig:
     auth: AuthPoolArgs
     saga: BookingSagaArgs
     """Without the table's name and ARN, which come from the table the stack creates."""
+    api: BookingApiArgs
+    """Without the table, state machine and user pool, which come from the stack's resources."""
 
     @classmethod
     def load(cls) -> "SlateConfig":
@@ -48,4 +51,12 @@ class SlateConfig:
             "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
             "tags": tags,
         }
-        return cls(table=table, auth=auth, saga=saga)
+        api: BookingApiArgs = {
+            "public_reads": config.require_bool("publicReads"),
+            "field_log_level": config.require("apiFieldLogLevel"),
+            "log_retention_days": config.require_int("logRetentionDays"),
+            "tags": tags,
+        }
+        if expires := config.get("apiKeyExpires"):
+            api["api_key_expires"] = expires
+        return cls(table=table, auth=auth, saga=saga, api=api)

@@ -22,11 +22,12 @@ from typing import Any
 
 from .layout import model, table_layout
 
-SLOT_UNAVAILABLE = "SlotUnavailable"
-PAYMENT_DECLINED = "PaymentDeclined"
-HOLD_EXPIRED = "HoldExpired"
-NOT_FOUND = "NotFound"
-VALIDATION_ERROR = "ValidationError"
+_ERRORS = model()["errors"]
+SLOT_UNAVAILABLE = _ERRORS["slotUnavailable"]
+PAYMENT_DECLINED = _ERRORS["paymentDeclined"]
+HOLD_EXPIRED = _ERRORS["holdExpired"]
+NOT_FOUND = _ERRORS["notFound"]
+VALIDATION_ERROR = _ERRORS["validation"]
 TRANSACTION_CANCELED = "DynamoDb.TransactionCanceledException"
 DYNAMODB_TRANSIENT = [
     "DynamoDb.ProvisionedThroughputExceededException",

@@ -265,8 +265,10 @@ def _program_context(project: Project) -> Iterator[None]:
 
 def _describe(error: BaseException) -> str:
     """One line: the root cause's message, without the SDK's "While processing ..." wrapping."""
-    while error.__cause__ is not None:
+    seen = {id(error)}
+    while error.__cause__ is not None and id(error.__cause__) not in seen:  # causes can cycle
         error = error.__cause__
+        seen.add(id(error))
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
 

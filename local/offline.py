@@ -148,7 +148,58 @@ def _state_machine(backend: OfflineBackend, resource: ResourceRequest, digest: s
     return {"id": arn, "name": name, "arn": arn, "status": "ACTIVE"}
 
 
+def _graphql_api(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    api_id = digest[:26]
+    host = digest[26:32] + digest[:20]
+    return {
+        "id": api_id,
+        "arn": backend.arn("appsync", f"apis/{api_id}"),
+        "uris": {
+            "GRAPHQL": f"https://{host}.appsync-api.{backend.region}.{DNS_SUFFIX}/graphql",
+            "REALTIME": f"wss://{host}.appsync-realtime-api.{backend.region}.{DNS_SUFFIX}/graphql",
+        },
+    }
+
+
+def _api_arn(backend: OfflineBackend, resource: ResourceRequest, path: str) -> str:
+    return backend.arn("appsync", f"apis/{resource.inputs.get('apiId')}/{path}")
+
+
+def _data_source(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = resource.inputs.get("name")
+    return {
+        "id": f"{resource.inputs.get('apiId')}-{name}",
+        "arn": _api_arn(backend, resource, f"datasources/{name}"),
+    }
+
+
+def _appsync_function(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    function_id = digest[:26]
+    return {
+        "id": f"{resource.inputs.get('apiId')}-{function_id}",
+        "functionId": function_id,
+        "arn": _api_arn(backend, resource, f"functions/{function_id}"),
+    }
+
+
+def _resolver(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    type_, field = resource.inputs.get("type"), resource.inputs.get("field")
+    return {
+        "id": f"{resource.inputs.get('apiId')}-{type_}-{field}",
+        "arn": _api_arn(backend, resource, f"types/{type_}/resolvers/{field}"),
+    }
+
+
+def _api_key(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    return {"id": f"{resource.inputs.get('apiId')}:{digest[:26]}", "key": f"da2-{digest[:26]}"}
+
+
 _COMPUTED: dict[str, Computed] = {
+    "aws:appsync/graphQLApi:GraphQLApi": _graphql_api,
+    "aws:appsync/dataSource:DataSource": _data_source,
+    "aws:appsync/function:Function": _appsync_function,
+    "aws:appsync/resolver:Resolver": _resolver,
+    "aws:appsync/apiKey:ApiKey": _api_key,
     "aws:lambda/function:Function": _function,
     "aws:iam/role:Role": _role,
     "aws:iam/rolePolicy:RolePolicy": _role_policy,

@@ -42,9 +42,9 @@ SEPARATOR = "#"
 # Sorts after every character a slot id can contain: the open upper end of a slot range.
 SLOT_RANGE_END = SLOT_PREFIX + "~"
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SUB_PATTERN = re.compile(r"^[A-Za-z0-9_:.@+-]{1,128}$")
-SLOT_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9]{4,32}$")
+ID_PATTERN = re.compile(MODEL["idPatterns"]["id"])
+SUB_PATTERN = re.compile(MODEL["idPatterns"]["sub"])
+SLOT_ID_PATTERN = re.compile(MODEL["idPatterns"]["slotId"])
 
 Key = dict[str, str]
 
@@ -69,7 +69,7 @@ def venue_key(venue_id: str) -> Key:
 
 
 def venue_index_keys(venue_id: str, name: str) -> Key:
-    return {GSI1_PK: VENUES_PARTITION, GSI1_SK: f"{name.casefold()}{SEPARATOR}{venue_id}"}
+    return {GSI1_PK: VENUES_PARTITION, GSI1_SK: f"{name.lower()}{SEPARATOR}{venue_id}"}
 
 
 def slot_key(venue_id: str, slot_id: str) -> Key:

@@ -1,0 +1,363 @@
+"""BookingApi: Slate's AppSync GraphQL API — schema, data sources, APPSYNC_JS resolvers, auth."""
+
+import re
+from typing import Any, Required, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .iam import assume_role_policy, policy_document, service_role
+from .layout import model, table_layout
+from .logs import checked_retention
+from .resolver_code import SCHEMA_FILE, bundle, function_file, manifest, resolver_file
+from .validation import InvalidArgument, checked, one_of, reject_unknown, require
+
+COMPONENT = "BookingApi"
+JS_RUNTIME = {"name": "APPSYNC_JS", "runtime_version": "1.0.0"}
+FIELD_LOG_LEVELS = ("NONE", "ERROR", "INFO", "DEBUG", "ALL")
+API_KEY_DIRECTIVE = "@aws_api_key"
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+LIMITS = {
+    "list": 100,
+    "page": 100,
+    "defaultPage": 20,
+    "slotsPerPublish": 25,
+    "slotHours": 24,
+    "overlapScan": 500,
+    "price": 10_000_000,
+    "venueName": 100,
+}
+"""What the resolvers enforce; documented in the README (list forms return the first `list`)."""
+TABLE_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+    "dynamodb:BatchGetItem",
+]
+API_PARTITIONS = ("venue", "booking", "user")
+
+
+class BookingApiArgs(TypedDict, total=False):
+    """What the API reads and writes, who may call it, and how it logs."""
+
+    table_name: Required[pulumi.Input[str]]
+    """Name of the BookingTable."""
+
+    table_arn: Required[pulumi.Input[str]]
+    """ARN of that table; the table data source's role is scoped to it and its indexes."""
+
+    state_machine_arn: Required[pulumi.Input[str]]
+    """The BookingSaga's state machine, which `bookSlot` runs synchronously."""
+
+    user_pool_id: Required[pulumi.Input[str]]
+    """The AuthPool's user pool: the default auth mode."""
+
+    public_reads: bool
+    """Adds an API key that may read venues and slots without signing in. Default false."""
+
+    api_key_expires: str
+    """When the API key expires (RFC 3339, e.g. `2027-06-30T00:00:00Z`, whole hours; AppSync
+    allows 1-365 days ahead). Default: AppSync's, 7 days after creation."""
+
+    field_log_level: str
+    """AppSync field log level: NONE, ERROR, INFO, DEBUG or ALL. Default ERROR."""
+
+    log_retention_days: int
+    """Retention of the API's log group. Default 14."""
+
+    tags: pulumi.Input[dict[str, pulumi.Input[str]]]
+    """Tags applied to the API and its roles."""
+
+
+class BookingApi(pulumi.ComponentResource):
+    """The AppSync API of the GraphQL contract: Cognito by default, IAM for the system
+    mutation, an optional API key for public reads; every resolver APPSYNC_JS straight to
+    DynamoDB, to the saga (signed HTTP, no Lambda) or to NONE; logged and traced."""
+
+    api_id: pulumi.Output[str]
+    """The GraphQL API's id."""
+
+    api_arn: pulumi.Output[str]
+    """Its ARN (`publishSlotUpdate` grants are scoped under it)."""
+
+    graphql_url: pulumi.Output[str]
+    """HTTPS endpoint for queries and mutations."""
+
+    realtime_url: pulumi.Output[str]
+    """WebSocket endpoint for subscriptions."""
+
+    api_key: pulumi.Output[str | None]
+    """The public-read API key (secret), or None without `public_reads`."""
+
+    log_group_name: pulumi.Output[str]
+    """Where the API logs (`/aws/appsync/apis/<apiId>`)."""
+
+    publish_field_arn: pulumi.Output[str]
+    """ARN of the `Mutation.publishSlotUpdate` field: what a publisher's `appsync:GraphQL`
+    grant names."""
+
+    def __init__(
+        self, name: str, args: BookingApiArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
+        require(COMPONENT, args, "table_name", "table_arn", "state_machine_arn", "user_pool_id")
+        reject_unknown(COMPONENT, args, BookingApiArgs)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.get("tags", {})
+        # Plain, not an Output: it decides which resources and schema exist.
+        public_reads = args.get("public_reads", False)
+        if not isinstance(public_reads, bool):
+            raise InvalidArgument(
+                COMPONENT, "public_reads", f"must be true or false: {public_reads!r}"
+            )
+        region = aws.get_region_output().region
+        account = aws.get_caller_identity_output().account_id
+
+        log_role = aws.iam.Role(
+            f"{name}-logs-role",
+            assume_role_policy=assume_role_policy("appsync.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        additional = [{"authentication_type": "AWS_IAM"}]
+        if public_reads:
+            additional.append({"authentication_type": "API_KEY"})
+        api = aws.appsync.GraphQLApi(
+            f"{name}-api",
+            authentication_type="AMAZON_COGNITO_USER_POOLS",
+            user_pool_config={
+                "user_pool_id": args["user_pool_id"],
+                "aws_region": region,
+                "default_action": "ALLOW",
+            },
+            additional_authentication_providers=additional,
+            schema=deployed_schema(public_reads),
+            log_config={
+                "cloudwatch_logs_role_arn": log_role.arn,
+                "field_log_level": checked(
+                    COMPONENT,
+                    "field_log_level",
+                    args.get("field_log_level", "ERROR"),
+                    one_of(*FIELD_LOG_LEVELS),
+                ),
+                "exclude_verbose_content": True,
+            },
+            xray_enabled=True,
+            tags=tags,
+            opts=child,
+        )
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=pulumi.Output.concat("/aws/appsync/apis/", api.id),
+            retention_in_days=checked_retention(COMPONENT, args),
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-logs-policy",
+            role=log_role.id,
+            policy=policy_document(
+                COMPONENT,
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": pulumi.Output.concat(logs.arn, ":*"),
+                    }
+                ],
+            ),
+            opts=child,
+        )
+
+        sources = self._data_sources(name, api, args, region, tags, child)
+        constants = pulumi.Output.all(args["table_name"], args["state_machine_arn"]).apply(
+            lambda values: resolver_constants(*values)
+        )
+        functions = {
+            function: aws.appsync.Function(
+                f"{name}-fn-{function}",
+                api_id=api.id,
+                name=function,
+                data_source=sources[source].name,
+                code=constants.apply(lambda c, f=function: bundle(function_file(f), c)),
+                runtime=JS_RUNTIME,
+                opts=child,
+            )
+            for function, source in manifest()["functions"].items()
+        }
+        for type_and_field, spec in manifest()["resolvers"].items():
+            type_name, field_name = type_and_field.split(".")
+            pipeline = spec.get("pipeline")
+            code = constants.apply(lambda c, t=type_and_field: bundle(resolver_file(t), c))
+            aws.appsync.Resolver(
+                f"{name}-{type_and_field}",
+                api_id=api.id,
+                type=type_name,
+                field=field_name,
+                kind="PIPELINE" if pipeline else "UNIT",
+                data_source=None if pipeline else sources[spec["dataSource"]].name,
+                pipeline_config=(
+                    {"functions": [functions[f].function_id for f in pipeline]}
+                    if pipeline
+                    else None
+                ),
+                code=code,
+                runtime=JS_RUNTIME,
+                opts=child,
+            )
+        key = None
+        if public_reads:
+            key = aws.appsync.ApiKey(
+                f"{name}-public-key",
+                api_id=api.id,
+                description="Public reads of venues and slots",
+                expires=checked(
+                    COMPONENT,
+                    "api_key_expires",
+                    args.get("api_key_expires"),
+                    lambda v: None if v is None or RFC3339.match(str(v)) else "must be RFC 3339",
+                ),
+                opts=child,
+            )
+
+        self.api_id = api.id
+        self.api_arn = api.arn
+        self.graphql_url = api.uris["GRAPHQL"]
+        self.realtime_url = api.uris["REALTIME"]
+        self.api_key = pulumi.Output.secret(key.key) if key else pulumi.Output.from_input(None)
+        self.log_group_name = logs.name
+        self.publish_field_arn = pulumi.Output.concat(
+            "arn:aws:appsync:",
+            region,
+            ":",
+            account,
+            ":apis/",
+            api.id,
+            "/types/Mutation/fields/publishSlotUpdate",
+        )
+        self.register_outputs(
+            {
+                "api_id": self.api_id,
+                "api_arn": self.api_arn,
+                "graphql_url": self.graphql_url,
+                "realtime_url": self.realtime_url,
+                "api_key": self.api_key,
+                "log_group_name": self.log_group_name,
+                "publish_field_arn": self.publish_field_arn,
+            }
+        )
+
+    def _data_sources(  # noqa: PLR0917 - a private helper of the constructor
+        self,
+        name: str,
+        api: aws.appsync.GraphQLApi,
+        args: BookingApiArgs,
+        region: pulumi.Output[str],
+        tags: Any,
+        opts: pulumi.ResourceOptions,
+    ) -> dict[str, aws.appsync.DataSource]:
+        """The table, the saga and NONE, each with a role allowed only what its resolvers do."""
+        table_arn = args["table_arn"]
+        prefixes = model()["keyPrefixes"]
+        table_role = service_role(
+            COMPONENT,
+            f"{name}-table",
+            service="appsync.amazonaws.com",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": TABLE_ACTIONS,
+                    "Resource": [table_arn, pulumi.Output.concat(table_arn, "/index/*")],
+                    "Condition": {
+                        "ForAllValues:StringLike": {
+                            "dynamodb:LeadingKeys": [
+                                model()["venuesPartition"],
+                                *(f"{prefixes[p]}*" for p in API_PARTITIONS),
+                            ]
+                        }
+                    },
+                }
+            ],
+            tags=tags,
+            opts=opts,
+        )
+        saga_role = service_role(
+            COMPONENT,
+            f"{name}-saga",
+            service="appsync.amazonaws.com",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": ["states:StartSyncExecution"],
+                    "Resource": args["state_machine_arn"],
+                }
+            ],
+            tags=tags,
+            opts=opts,
+        )
+        return {
+            "table": aws.appsync.DataSource(
+                f"{name}-table-source",
+                api_id=api.id,
+                name="table",
+                type="AMAZON_DYNAMODB",
+                service_role_arn=table_role.arn,
+                dynamodb_config={"table_name": args["table_name"], "region": region},
+                opts=opts,
+            ),
+            "saga": aws.appsync.DataSource(
+                f"{name}-saga-source",
+                api_id=api.id,
+                name="saga",
+                type="HTTP",
+                service_role_arn=saga_role.arn,
+                http_config={
+                    "endpoint": pulumi.Output.concat(
+                        "https://sync-states.", region, ".amazonaws.com"
+                    ),
+                    "authorization_config": {
+                        "authorization_type": "AWS_IAM",
+                        "aws_iam_config": {
+                            "signing_region": region,
+                            "signing_service_name": "states",
+                        },
+                    },
+                },
+                opts=opts,
+            ),
+            "none": aws.appsync.DataSource(
+                f"{name}-none-source", api_id=api.id, name="none", type="NONE", opts=opts
+            ),
+        }
+
+
+def deployed_schema(public_reads: bool) -> str:
+    """The schema file, without the API-key directive when the API has no API key."""
+    schema = SCHEMA_FILE.read_text(encoding="utf-8")
+    return schema if public_reads else schema.replace(API_KEY_DIRECTIVE, "")
+
+
+def resolver_constants(table_name: str, state_machine_arn: str) -> dict[str, Any]:
+    """What the resolvers read as `SLATE`: the shared model, the resources, the limits."""
+    shared = model()
+    layout = table_layout()
+    [index] = layout.indexes
+    return {
+        "table": {
+            "name": table_name,
+            "pk": layout.partition_key,
+            "sk": layout.sort_key,
+            "index": {"name": index.name, "pk": index.partition_key, "sk": index.sort_key},
+        },
+        "keyPrefixes": shared["keyPrefixes"],
+        "meta": shared["meta"],
+        "venuesPartition": shared["venuesPartition"],
+        "status": {kind: {s: s for s in names} for kind, names in shared["statuses"].items()},
+        "errors": shared["errors"],
+        "groups": shared["groups"],
+        "idPatterns": shared["idPatterns"],
+        "stateMachineArn": state_machine_arn,
+        "limits": LIMITS,
+    }

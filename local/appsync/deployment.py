@@ -1,0 +1,150 @@
+"""The AppSync APIs a stack declares, as the resolver engine serves them.
+
+Reads the recorded `aws:appsync/*` resources of a deployment (the API, its data sources,
+functions and resolvers, with the inputs the program gave them) and binds each data source to a
+local service: DynamoDB through a boto3 client, HTTP signed for Step Functions to synchronous
+executions, Lambda to the in-process runtime, NONE to itself.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import Deployment, RecordedResource
+from ..lambda_runtime import LambdaRuntime
+from ..stepfunctions import Waiter, start_sync_execution
+from .auth import API_KEY, AuthConfig
+from .dynamodb import DynamoDbSource
+from .engine import RUNTIME, ApiConfig, ConfigError, FunctionConfig, ResolverConfig
+from .http_source import AwsTarget, HttpSource, LambdaSource
+from .sources import DataSource, NoneSource
+
+GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"
+DATA_SOURCE = "aws:appsync/dataSource:DataSource"
+FUNCTION = "aws:appsync/function:Function"
+RESOLVER = "aws:appsync/resolver:Resolver"
+API_KEY_TYPE = "aws:appsync/apiKey:ApiKey"
+
+
+@dataclass(frozen=True)
+class LocalServices:
+    """The local AWS the data sources reach."""
+
+    dynamodb: Any
+    """A boto3 DynamoDB client."""
+    stepfunctions: Any
+    """A boto3 Step Functions client (moto's interpreter behind it)."""
+    lambdas: LambdaRuntime
+    wait: Waiter | None = None
+    """How to await an execution's end in-process (else the client polls)."""
+
+
+@dataclass(frozen=True)
+class DeployedApi:
+    """One API of the stack: its id, its config for the engine, and its API keys."""
+
+    api_id: str
+    name: str
+    config: ApiConfig
+    api_keys: tuple[str, ...]
+
+
+def deployed_apis(deployment: Deployment, services: LocalServices) -> list[DeployedApi]:
+    return [_api(deployment, api, services) for api in deployment.of_type(GRAPHQL_API)]
+
+
+def _api(deployment: Deployment, api: RecordedResource, services: LocalServices) -> DeployedApi:
+    api_id = api.id or api.outputs["id"]
+
+    def of_api(type_: str) -> list[RecordedResource]:
+        return [r for r in deployment.of_type(type_) if r.inputs.get("apiId") == api_id]
+
+    sources = {r.inputs["name"]: _data_source(r, services) for r in of_api(DATA_SOURCE)}
+    functions = {
+        r.outputs["functionId"]: FunctionConfig(
+            name=r.inputs["name"], data_source=r.inputs["dataSource"], code=_code(r)
+        )
+        for r in of_api(FUNCTION)
+    }
+    resolvers = [
+        ResolverConfig(
+            type_name=r.inputs["type"],
+            field_name=r.inputs["field"],
+            code=_code(r),
+            kind=r.inputs.get("kind", "UNIT"),
+            data_source=r.inputs.get("dataSource"),
+            functions=tuple((r.inputs.get("pipelineConfig") or {}).get("functions", [])),
+        )
+        for r in of_api(RESOLVER)
+    ]
+    inputs = api.inputs
+    auth = AuthConfig(
+        default_mode=inputs["authenticationType"],
+        additional_modes=tuple(
+            p["authenticationType"] for p in inputs.get("additionalAuthenticationProviders", [])
+        ),
+        cognito_default_action=(inputs.get("userPoolConfig") or {}).get("defaultAction", "ALLOW"),
+    )
+    keys = tuple(r.outputs["key"] for r in of_api(API_KEY_TYPE))
+    if keys and API_KEY not in auth.modes:
+        raise ConfigError(f"API {api.name} has API keys but not the API_KEY auth mode")
+    config = ApiConfig(
+        schema=inputs["schema"],
+        auth=auth,
+        resolvers=resolvers,
+        data_sources=sources,
+        functions=functions,
+    )
+    return DeployedApi(api_id=api_id, name=api.name, config=config, api_keys=keys)
+
+
+def _code(resource: RecordedResource) -> str:
+    runtime = (resource.inputs.get("runtime") or {}).get("name")
+    if runtime != RUNTIME or "code" not in resource.inputs:
+        raise ConfigError(
+            f"{resource.name}: only {RUNTIME} code runs locally (VTL mapping templates do not)"
+        )
+    return resource.inputs["code"]
+
+
+def _data_source(resource: RecordedResource, services: LocalServices) -> DataSource:
+    inputs = resource.inputs
+    kind = inputs["type"]
+    if kind == "NONE":
+        return NoneSource()
+    if kind == "AMAZON_DYNAMODB":
+        return DynamoDbSource(services.dynamodb, inputs["dynamodbConfig"]["tableName"])
+    if kind == "AWS_LAMBDA":
+        return LambdaSource(services.lambdas, inputs["lambdaConfig"]["functionArn"])
+    if kind == "HTTP":
+        http = inputs["httpConfig"]
+        return HttpSource(http["endpoint"], http.get("authorizationConfig"), _aws_targets(services))
+    raise ConfigError(f"data source {inputs['name']}: type {kind} does not run locally")
+
+
+def _aws_targets(services: LocalServices) -> dict[str, AwsTarget]:
+    return {"AWSStepFunctions.StartSyncExecution": _start_sync_execution(services)}
+
+
+def _start_sync_execution(services: LocalServices) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """StartSyncExecution as the Step Functions API answers it."""
+
+    def start(body: dict[str, Any]) -> dict[str, Any]:
+        arn = body["stateMachineArn"]
+        outcome = start_sync_execution(
+            services.stepfunctions, arn, json.loads(body.get("input") or "{}"), wait=services.wait
+        )
+        answer = {
+            "executionArn": outcome["executionArn"],
+            "stateMachineArn": arn,
+            "status": outcome["status"],
+        }
+        if "output" in outcome:
+            answer["output"] = json.dumps(outcome["output"])
+        for key in ("error", "cause"):
+            if key in outcome:
+                answer[key] = outcome[key]
+        return answer
+
+    return start

@@ -143,7 +143,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                     {
                         "ErrorEquals": [PAYMENT_DECLINED],
                         "ResultPath": "$.error",
-                        "Next": "ReleaseHold",
+                        "Next": "PaymentWasDeclined",
                     },
                     {
                         "ErrorEquals": ["States.ALL"],
@@ -185,6 +185,13 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                     "price.$": "States.StringToJson($.slot.Item.price.N)",
                 },
                 "End": True,
+            },
+            "PaymentWasDeclined": {
+                # The caller sees this cause, not the payment function's error payload.
+                "Type": "Pass",
+                "Parameters": {"Error": PAYMENT_DECLINED, "Cause": "the payment was declined"},
+                "ResultPath": "$.error",
+                "Next": "ReleaseHold",
             },
             "HoldLost": {
                 "Type": "Pass",

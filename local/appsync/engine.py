@@ -108,8 +108,8 @@ class GraphQLEngine:
         self.js = js or JsRuntime()
         try:
             self.schema: GraphQLSchema = build_appsync_schema(config.schema)
-        except GraphQLError as error:
-            raise ConfigError(f"the schema is not valid: {error.message}") from error
+        except (GraphQLError, TypeError) as error:  # graphql-core reports SDL errors as TypeError
+            raise ConfigError(f"the schema is not valid: {error}") from error
         self._modules: dict[str, str] = {}
         for resolver in config.resolvers:
             self._attach(resolver)

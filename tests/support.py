@@ -4,6 +4,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
 
 COMPONENT_PROGRAM = """
@@ -39,3 +41,14 @@ def write_project(
 def component_config(component: str, args: dict, as_outputs: tuple[str, ...] = ()) -> dict:
     """Stack config for COMPONENT_PROGRAM; `as_outputs` names args passed as Outputs."""
     return {"component": component, "args": args, "asOutputs": list(as_outputs)}
+
+
+def stack_variant(directory: Path, stack: str, overrides: dict) -> Path:
+    """The Slate project with one more stack: the dev stack's config with `overrides`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py", "components", "handlers"):
+        (directory / name).symlink_to(REPO / name)
+    dev = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    config = {**dev["config"], **overrides}
+    (directory / f"Pulumi.{stack}.yaml").write_text(json.dumps({"config": config}))
+    return directory

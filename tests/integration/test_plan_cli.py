@@ -50,7 +50,7 @@ def test_text_plan_shows_the_tree_and_outputs():
     assert "  booking (slate:index:BookingSaga)" in lines
     assert "    booking-payment (slate:index:PythonFunction)" in lines
     assert "      booking-payment-function (aws:lambda/function:Function)" in lines
-    assert "17 resources (13 custom)" in result.stdout
+    assert "57 resources (52 custom)" in result.stdout
     assert any(line.startswith("  tableName") for line in lines)
     assert result.stderr == ""
 

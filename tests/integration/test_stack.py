@@ -9,7 +9,12 @@ from local import engine, offline
 from local.project import ProjectError
 from support import REPO
 
-TOP_LEVEL = {"slate:index:BookingTable", "slate:index:AuthPool", "slate:index:BookingSaga"}
+TOP_LEVEL = {
+    "slate:index:BookingTable",
+    "slate:index:AuthPool",
+    "slate:index:BookingSaga",
+    "slate:index:BookingApi",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +43,7 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
     table = dev.one("slate:index:BookingTable").outputs
     auth = dev.one("slate:index:AuthPool").outputs
     saga = dev.one("slate:index:BookingSaga").outputs
+    api = dev.one("slate:index:BookingApi").outputs
     assert dev.outputs == {
         "region": "us-east-1",
         "tableName": table["table_name"],
@@ -51,8 +57,12 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
         "groups": ["admins", "owners"],
         "bookingStateMachineArn": saga["state_machine_arn"],
         "paymentFunctionName": saga["payment_function_name"],
+        "apiId": api["api_id"],
+        "graphqlUrl": api["graphql_url"],
+        "realtimeUrl": api["realtime_url"],
+        "apiKey": None,  # the dev stack has no public reads
     }
-    assert all(value for value in dev.outputs.values())
+    assert all(value for key, value in dev.outputs.items() if key != "apiKey")
 
 
 def test_dev_stack_file_sets_every_key_declared_in_the_project():

@@ -19,7 +19,8 @@ export function request(ctx) {
     venueId: checkId(venueId, 'venueId'),
     slotId: checkSlotId(slotId),
     failPayment: failPayment ?? false,
-    now: util.time.nowFormatted("yyyy-MM-dd'T'HH:mm:ss'Z'", 'UTC'),
+    // With milliseconds, so a user's bookings sort by creation even within one second.
+    now: util.time.nowISO8601(),
     nowEpoch: util.time.nowEpochSeconds(),
   };
   if (!util.isNull(clientToken)) {

@@ -75,10 +75,12 @@ class ApiConfig:
 
 @dataclass(frozen=True)
 class Response:
-    """What AppSync sends back: an HTTP status and the JSON body."""
+    """What AppSync sends back: an HTTP status and the JSON body; and what the resolvers asked
+    of the transport through `extensions` (subscription filters, cache evictions)."""
 
     status: int
     body: dict[str, Any]
+    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 class FieldError(Exception):
@@ -100,6 +102,7 @@ class _Request:
     headers: dict[str, str]
     variables: dict[str, Any]
     appended: list[GraphQLError] = field(default_factory=list)
+    extensions: dict[str, Any] = field(default_factory=dict)
 
 
 class GraphQLEngine:
@@ -128,6 +131,9 @@ class GraphQLEngine:
         operation_name: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
+        """Runs a query or mutation; for a subscription, what AppSync does when a client
+        subscribes: authorization and the subscription field's resolver (its result is null
+        unless the subscription is refused), with any filter it sets in `extensions`."""
         try:
             document: DocumentNode = parse(query)
         except GraphQLError as error:
@@ -147,7 +153,7 @@ class GraphQLEngine:
         errors = [*(result.errors or []), *request.appended]
         if errors:
             body["errors"] = [_field_error(error) for error in errors]
-        return Response(200, body)
+        return Response(200, body, request.extensions)
 
     def _object_types(self) -> list[GraphQLObjectType]:
         return [
@@ -264,6 +270,7 @@ class _Run:
             self.engine._modules[code], handler, self.context, self.request.caller.auth_type
         )
         self.context["stash"] = outcome.stash
+        self.request.extensions.update(outcome.extensions)
         for appended in outcome.appended:
             self.request.appended.append(self._graphql_error(appended))
         if outcome.error is not None:

@@ -34,6 +34,7 @@ type Query {
   echo(value: String): String
   lambda(value: String): String
   warned: Int
+  filtered: Int
 }
 type Mutation {
   put(pk: ID!, sk: ID!, n: Int): Item
@@ -67,8 +68,10 @@ RESOLVERS = {
         unit(
             "return { operation: 'Query', index: 'byKind', scanIndexForward: false,"
             " limit: ctx.args.limit, nextToken: ctx.args.nextToken,"
-            " query: { expression: 'kind = :k', expressionValues: util.dynamodb.toMapValues({ ':k': ctx.args.kind }) },"
-            " filter: ctx.args.minN ? { expression: 'n >= :min', expressionValues: util.dynamodb.toMapValues({ ':min': ctx.args.minN }) } : null };"
+            " query: { expression: 'kind = :k',"
+            " expressionValues: util.dynamodb.toMapValues({ ':k': ctx.args.kind }) },"
+            " filter: ctx.args.minN ? { expression: 'n >= :min',"
+            " expressionValues: util.dynamodb.toMapValues({ ':min': ctx.args.minN }) } : null };"
         ),
     ),
     ("Query", "many"): (
@@ -91,7 +94,8 @@ RESOLVERS = {
         "table",
         unit(
             f"return {{ operation: 'UpdateItem', key: {key()},"
-            " update: { expression: 'SET n = n + :one', expressionValues: util.dynamodb.toMapValues({ ':one': 1 }) },"
+            " update: { expression: 'SET n = n + :one',"
+            " expressionValues: util.dynamodb.toMapValues({ ':one': 1 }) },"
             " condition: { expression: 'attribute_exists(pk)' } };"
         ),
     ),
@@ -102,8 +106,10 @@ RESOLVERS = {
             "const step = (pk, delta) => ({ table: 'items', operation: 'UpdateItem',"
             f" key: {key('pk', SORT_A)}, update: {{ expression: 'SET n = n + :d',"
             " expressionValues: util.dynamodb.toMapValues({ ':d': delta }) },"
-            " condition: { expression: 'n >= :zero', expressionValues: util.dynamodb.toMapValues({ ':zero': -delta }) } });"
-            " return { operation: 'TransactWriteItems', transactItems: [step(ctx.args.from, -1), step(ctx.args.to, 1)] };",
+            " condition: { expression: 'n >= :zero',"
+            " expressionValues: util.dynamodb.toMapValues({ ':zero': -delta }) } });"
+            " return { operation: 'TransactWriteItems',"
+            " transactItems: [step(ctx.args.from, -1), step(ctx.args.to, 1)] };",
             "if (ctx.error) { return ctx.result.cancellationReasons.map((r) => r.type); }"
             " return ctx.result.keys.map((k) => k.pk);",
         ),
@@ -120,6 +126,13 @@ RESOLVERS = {
             " fields: ctx.info.selectionSetList } };"
         ),
     ),
+    ("Query", "filtered"): (
+        "none",
+        unit(
+            "extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter("
+            "{ n: { gt: 1 } })); return { payload: 1 };"
+        ).replace("import { util }", "import { util, extensions }"),
+    ),
     ("Query", "warned"): (
         "none",
         unit("util.appendError('only partly', 'Partial'); return { payload: 3 };"),
@@ -128,7 +141,9 @@ RESOLVERS = {
 PIPED = textwrap.dedent(
     f"""{DDB}
     export function request(ctx) {{ ctx.stash.trail = ['before']; return {{ from: 'before' }}; }}
-    export function response(ctx) {{ return [...ctx.stash.trail, 'after:' + ctx.prev.result].join(','); }}
+    export function response(ctx) {{
+      return [...ctx.stash.trail, 'after:' + ctx.prev.result].join(',');
+    }}
     """
 )
 STEP_ONE = unit(
@@ -193,7 +208,10 @@ def config(client, lambdas, resolvers=RESOLVERS, schema=SCHEMA) -> ApiConfig:
                 for (t, f), (source, code) in resolvers.items()
             ),
             ResolverConfig(
-                type_name="Query", field_name="piped", code=PIPED, kind="PIPELINE",
+                type_name="Query",
+                field_name="piped",
+                code=PIPED,
+                kind="PIPELINE",
                 functions=("f1", "f2"),
             ),
         ],
@@ -236,7 +254,9 @@ def test_put_get_update_delete_with_conditions(api, services):
     assert call(api, 'mutation { bump(pk: "A", sk: "1") { n } }')["data"] == {"bump": {"n": 6}}
     missing = call(api, 'mutation { bump(pk: "A", sk: "2") { n } }')
     assert missing["errors"][0]["errorType"] == "DynamoDB:ConditionalCheckFailedException"
-    assert "Item" not in client.get_item(TableName="items", Key={"pk": {"S": "A"}, "sk": {"S": "2"}})
+    assert "Item" not in client.get_item(
+        TableName="items", Key={"pk": {"S": "A"}, "sk": {"S": "2"}}
+    )
     assert call(api, '{ item(pk: "A", sk: "1") { n } }')["data"] == {"item": {"n": 6}}
     assert call(api, 'mutation { remove(pk: "A", sk: "1") { n } }')["data"] == {"remove": {"n": 6}}
     assert call(api, '{ item(pk: "A", sk: "1") { n } }')["data"] == {"item": None}
@@ -245,7 +265,11 @@ def test_put_get_update_delete_with_conditions(api, services):
 def test_query_pages_through_an_index_backwards_with_a_filter(api):
     for number in range(5):
         call(api, f'mutation {{ put(pk: "P{number}", sk: "{number}", n: {number}) {{ pk }} }}')
-    query = "query($next: String, $min: Int) { byKind(kind: \"thing\", limit: 2, nextToken: $next, minN: $min) { items { sk } nextToken } }"
+    query = (
+        "query($next: String, $min: Int) {"
+        ' byKind(kind: "thing", limit: 2, nextToken: $next, minN: $min)'
+        " { items { sk } nextToken } }"
+    )
     first = call(api, query)["data"]["byKind"]
     assert [i["sk"] for i in first["items"]] == ["4", "3"]
     second = call(api, query, next=first["nextToken"])["data"]["byKind"]
@@ -279,8 +303,14 @@ def test_transactions_commit_together_or_report_why_not(api, services):
 
 
 def test_pipelines_carry_stash_and_prev_and_honour_early_return(api):
-    assert call(api, "{ piped }")["data"]["piped"] == "before,one:before,one-response,two:one,after:two"
-    assert call(api, "{ piped(skip: true) }")["data"]["piped"] == "before,one:before,two:skipped,after:two"
+    assert (
+        call(api, "{ piped }")["data"]["piped"]
+        == "before,one:before,one-response,two:one,after:two"
+    )
+    assert (
+        call(api, "{ piped(skip: true) }")["data"]["piped"]
+        == "before,one:before,two:skipped,after:two"
+    )
 
 
 def test_none_lambda_identity_and_selection(api):
@@ -303,8 +333,18 @@ def test_appended_errors_keep_the_data(api):
     assert body["errors"][0]["path"] == ["warned"]
 
 
+def test_resolver_extensions_reach_the_transport(api):
+    response = api.execute("{ filtered }", USER)
+    assert response.body == {"data": {"filtered": 1}}
+    assert response.extensions == {
+        "subscriptionFilter": {
+            "filterGroup": [{"filters": [{"fieldName": "n", "operator": "gt", "value": 1}]}]
+        }
+    }
+
+
 def test_appsync_error_shapes(api):
-    unauthorized = api.execute("{ echo(value: \"x\") }", Caller.api_key()).body
+    unauthorized = api.execute('{ echo(value: "x") }', Caller.api_key()).body
     assert unauthorized == {
         "data": {"echo": None},
         "errors": [
@@ -324,17 +364,22 @@ def test_appsync_error_shapes(api):
     assert invalid["errors"][0]["path"] is None
     syntax = call(api, "{ echo(")
     assert syntax["errors"][0]["message"].startswith("Invalid Syntax")
-    bad_variable = call(api, "query($v: Int) { byKind(kind: \"x\", limit: $v) { nextToken } }", v="two")
+    bad_variable = call(
+        api, 'query($v: Int) { byKind(kind: "x", limit: $v) { nextToken } }', v="two"
+    )
     assert bad_variable["data"] is None and "Variable '$v'" in bad_variable["errors"][0]["message"]
 
 
 def test_an_api_appsync_would_refuse_is_refused(services):
     client, lambdas = services
-    forbidden = {**RESOLVERS, ("Query", "echo"): ("none", unit("let i = 0; i++; return { payload: i };"))}
-    with pytest.raises(ConfigError, match="Query.echo.*the \\+\\+ and -- operators"):
+    forbidden = {
+        **RESOLVERS,
+        ("Query", "echo"): ("none", unit("let i = 0; i++; return { payload: i };")),
+    }
+    with pytest.raises(ConfigError, match=r"Query\.echo.*the \+\+ and -- operators"):
         GraphQLEngine(config(client, lambdas, forbidden))
     unknown_field = {**RESOLVERS, ("Query", "nothing"): ("none", unit("return {};"))}
-    with pytest.raises(ConfigError, match="Query.nothing: the schema has no such field"):
+    with pytest.raises(ConfigError, match=r"Query\.nothing: the schema has no such field"):
         GraphQLEngine(config(client, lambdas, unknown_field))
     unknown_source = {**RESOLVERS, ("Query", "echo"): ("elsewhere", unit("return {};"))}
     with pytest.raises(ConfigError, match="no data source named 'elsewhere'"):

@@ -8,7 +8,7 @@ import pytest
 
 from api_harness import PUBLIC, SYSTEM, Api, deployed_api, user
 from domain import keys
-from domain.entities import Booking, Slot
+from domain.entities import Booking, Slot, Venue
 from domain.instants import format_instant
 from domain.statuses import BookingStatus, SlotStatus
 from local import engine, offline
@@ -20,7 +20,9 @@ ADMIN = user("admin-1", "admins")
 ALICE = user("alice")
 BOB = user("bob")
 
-CREATE_VENUE = "mutation($name: String!) { createVenue(name: $name) { venueId name ownerSub createdAt } }"
+CREATE_VENUE = (
+    "mutation($name: String!) { createVenue(name: $name) { venueId name ownerSub createdAt } }"
+)
 PUBLISH = """
 mutation($venueId: ID!, $slots: [NewSlotInput!]!) {
   publishSlots(venueId: $venueId, slots: $slots) { venueId slotId startsAt endsAt price status }
@@ -33,10 +35,19 @@ mutation($venueId: ID!, $slotId: ID!, $fail: Boolean, $token: String) {
 }"""
 CANCEL = "mutation($id: ID!) { cancelBooking(bookingId: $id) { bookingId status updatedAt } }"
 CLOSE = "mutation($v: ID!, $s: ID!) { closeSlot(venueId: $v, slotId: $s) { slotId status } }"
-SLOTS = "query($v: ID!, $from: AWSDateTime, $to: AWSDateTime) { venueSlots(venueId: $v, from: $from, to: $to) { slotId startsAt status } }"
+SLOTS = """
+query($v: ID!, $from: AWSDateTime, $to: AWSDateTime) {
+  venueSlots(venueId: $v, from: $from, to: $to) { slotId startsAt status }
+}"""
 MY_BOOKINGS = "{ myBookings { bookingId venueId slotId status userSub } }"
 BOOKING = "query($id: ID!) { booking(bookingId: $id) { bookingId status userSub } }"
-VENUE_BOOKINGS = "query($v: ID!, $limit: Int, $next: String) { venueBookings(venueId: $v, limit: $limit, nextToken: $next) { items { bookingId userSub } nextToken } }"
+VENUE_BOOKINGS = """
+query($v: ID!, $limit: Int, $next: String) {
+  venueBookings(venueId: $v, limit: $limit, nextToken: $next) {
+    items { bookingId userSub }
+    nextToken
+  }
+}"""
 PUBLISH_UPDATE = """
 mutation($slot: SlotInput!) { publishSlotUpdate(slot: $slot) { venueId slotId status startsAt } }"""
 
@@ -103,9 +114,13 @@ def test_an_owner_creates_a_venue_and_publishes_slots(api):
         stored = stored_slot(api, venue["venueId"], slot["slotId"])
         assert stored.slot_id.startswith(slot["startsAt"].replace("-", "").replace(":", "")[:15])
         assert stored.price == 4500
+    stored = api.saga.table.get_item(Key=keys.venue_key(venue["venueId"]))["Item"]
+    assert Venue.from_item(stored).owner_sub == "owner-1"
     listed = api.data(ALICE, "{ venues { venueId name } }")["venues"]
     assert listed == [{"venueId": venue["venueId"], "name": "Chez Slate"}]
-    one = api.data(ALICE, "query($v: ID!) { venue(venueId: $v) { name ownerSub } }", v=venue["venueId"])
+    one = api.data(
+        ALICE, "query($v: ID!) { venue(venueId: $v) { name ownerSub } }", v=venue["venueId"]
+    )
     assert one["venue"] == {"name": "Chez Slate", "ownerSub": "owner-1"}
 
 
@@ -129,7 +144,9 @@ def test_venue_slots_in_a_window_ordered_by_start_and_paged(api):
     assert [s["startsAt"] for s in every] == ordered
     window = api.data(ALICE, SLOTS, v=venue_id, **{"from": ordered[1], "to": ordered[3]})
     assert [s["startsAt"] for s in window["venueSlots"]] == ordered[1:3]
-    page = "query($v: ID!, $n: String) { venueSlotsPage(venueId: $v, limit: 3, nextToken: $n) { items { startsAt } nextToken } }"
+    page = """query($v: ID!, $n: String) {
+      venueSlotsPage(venueId: $v, limit: 3, nextToken: $n) { items { startsAt } nextToken }
+    }"""
     first = api.data(ALICE, page, v=venue_id)["venueSlotsPage"]
     second = api.data(ALICE, page, v=venue_id, n=first["nextToken"])["venueSlotsPage"]
     assert [s["startsAt"] for s in first["items"] + second["items"]] == ordered
@@ -138,13 +155,19 @@ def test_venue_slots_in_a_window_ordered_by_start_and_paged(api):
 
 def test_slot_queries_check_their_arguments(api):
     venue_id = make_venue(api)
-    backwards = api.error(ALICE, SLOTS, v=venue_id, **{"from": format_instant(hour(3)), "to": format_instant(hour(2))})
+    backwards = api.error(
+        ALICE, SLOTS, v=venue_id, **{"from": format_instant(hour(3)), "to": format_instant(hour(2))}
+    )
     assert backwards["errorType"] == "ValidationError"
     assert api.error(ALICE, SLOTS, v="no-such-venue")["errorType"] == "NotFound"
     assert api.error(ALICE, SLOTS, v="bad#id")["errorType"] == "ValidationError"
-    too_many = api.error(ALICE, "query($v: ID!) { venueSlotsPage(venueId: $v, limit: 500) { nextToken } }", v=venue_id)
+    too_many = api.error(
+        ALICE,
+        "query($v: ID!) { venueSlotsPage(venueId: $v, limit: 500) { nextToken } }",
+        v=venue_id,
+    )
     assert too_many["errorType"] == "ValidationError"
-    assert api.error(ALICE, "{ venue(venueId: \"nope\") { name } }")["errorType"] == "NotFound"
+    assert api.error(ALICE, '{ venue(venueId: "nope") { name } }')["errorType"] == "NotFound"
 
 
 def test_an_owner_closes_an_open_slot_only(api):
@@ -153,7 +176,9 @@ def test_an_owner_closes_an_open_slot_only(api):
     again = api.error(OWNER, CLOSE, v=venue_id, s=slot_id)
     assert again["errorType"] == "SlotUnavailable"
     # A closed slot cannot be booked.
-    assert api.error(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["errorType"] == "SlotUnavailable"
+    assert (
+        api.error(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["errorType"] == "SlotUnavailable"
+    )
     unknown = api.error(OWNER, CLOSE, v=venue_id, s="20990101T000000Z-abcdef12")
     assert unknown["errorType"] == "NotFound"
     assert api.error(OWNER, CLOSE, v=venue_id, s="not-a-slot")["errorType"] == "ValidationError"
@@ -216,7 +241,9 @@ def test_concurrent_publishes_cannot_both_write(api):
         bodies = list(
             pool.map(
                 lambda minutes: api.call(
-                    OWNER, PUBLISH, venueId=venue_id,
+                    OWNER,
+                    PUBLISH,
+                    venueId=venue_id,
                     slots=[new_slot(hour() + timedelta(minutes=minutes))],
                 ),
                 [0, 10, 20, 30],
@@ -234,10 +261,16 @@ def test_book_slot_runs_the_saga_and_returns_the_booking(api):
     venue_id, slot_id = venue_with_slot(api)
     booking = api.data(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]
     assert booking["status"] == "CONFIRMED"
-    assert (booking["venueId"], booking["slotId"], booking["userSub"]) == (venue_id, slot_id, "alice")
+    assert (booking["venueId"], booking["slotId"], booking["userSub"]) == (
+        venue_id,
+        slot_id,
+        "alice",
+    )
     assert booking["price"] == 4500
     assert stored_slot(api, venue_id, slot_id).status is SlotStatus.BOOKED
-    stored = Booking.from_item(api.saga.table.get_item(Key=keys.booking_key(booking["bookingId"]))["Item"])
+    stored = Booking.from_item(
+        api.saga.table.get_item(Key=keys.booking_key(booking["bookingId"]))["Item"]
+    )
     assert stored.user_sub == "alice"
 
 
@@ -246,14 +279,18 @@ def test_a_declined_payment_reopens_the_slot(api):
     error = api.error(ALICE, BOOK, venueId=venue_id, slotId=slot_id, fail=True)
     assert (error["errorType"], error["message"]) == ("PaymentDeclined", "the payment was declined")
     assert stored_slot(api, venue_id, slot_id).status is SlotStatus.OPEN
-    assert api.data(BOB, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["status"] == "CONFIRMED"
+    assert (
+        api.data(BOB, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["status"] == "CONFIRMED"
+    )
 
 
 def test_the_loser_of_a_race_gets_slot_unavailable(api):
     venue_id, slot_id = venue_with_slot(api)
     racers = [user(f"racer-{n}") for n in range(6)]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        bodies = list(pool.map(lambda who: api.call(who, BOOK, venueId=venue_id, slotId=slot_id), racers))
+        bodies = list(
+            pool.map(lambda who: api.call(who, BOOK, venueId=venue_id, slotId=slot_id), racers)
+        )
     winners = [b for b in bodies if "errors" not in b]
     assert len(winners) == 1
     assert {b["errors"][0]["errorType"] for b in bodies if "errors" in b} == {"SlotUnavailable"}
@@ -273,7 +310,10 @@ def test_the_same_client_token_twice_books_once(api):
     [
         ({"venueId": "bad#venue", "slotId": "20990101T000000Z-abcdef12"}, "ValidationError"),
         ({"venueId": "v1", "slotId": "not-a-slot-id"}, "ValidationError"),
-        ({"venueId": "v1", "slotId": "20990101T000000Z-abcdef12", "token": "bad token!"}, "ValidationError"),
+        (
+            {"venueId": "v1", "slotId": "20990101T000000Z-abcdef12", "token": "bad token!"},
+            "ValidationError",
+        ),
         ({"venueId": "v1", "slotId": "20990101T000000Z-abcdef12"}, "NotFound"),
     ],
 )
@@ -288,14 +328,18 @@ def test_book_slot_rejects_bad_input_and_writes_nothing(api, arguments, error_ty
 def test_my_bookings_are_mine_only_newest_first(api):
     venue_id = make_venue(api)
     slots = publish(api, venue_id, hour(2), hour(3), hour(4))
-    mine = [api.data(ALICE, BOOK, venueId=venue_id, slotId=s["slotId"])["bookSlot"] for s in slots[:2]]
+    mine = [
+        api.data(ALICE, BOOK, venueId=venue_id, slotId=s["slotId"])["bookSlot"] for s in slots[:2]
+    ]
     api.data(BOB, BOOK, venueId=venue_id, slotId=slots[2]["slotId"])
     listed = api.data(ALICE, MY_BOOKINGS)["myBookings"]
     assert [b["bookingId"] for b in listed] == [b["bookingId"] for b in reversed(mine)]
     assert {b["userSub"] for b in listed} == {"alice"}
     assert [b["userSub"] for b in api.data(BOB, MY_BOOKINGS)["myBookings"]] == ["bob"]
     assert api.data(user("carol"), MY_BOOKINGS)["myBookings"] == []
-    page = "query($n: String) { myBookingsPage(limit: 1, nextToken: $n) { items { bookingId } nextToken } }"
+    page = """query($n: String) {
+      myBookingsPage(limit: 1, nextToken: $n) { items { bookingId } nextToken }
+    }"""
     first = api.data(ALICE, page)["myBookingsPage"]
     second = api.data(ALICE, page, n=first["nextToken"])["myBookingsPage"]
     assert [b["bookingId"] for b in first["items"] + second["items"]] == [
@@ -319,7 +363,9 @@ def test_venue_bookings_for_the_owner_and_admins_only(api):
     for booker, slot in zip((ALICE, BOB), slots, strict=True):
         api.data(booker, BOOK, venueId=venue_id, slotId=slot["slotId"])
     first = api.data(OWNER, VENUE_BOOKINGS, v=venue_id, limit=1)["venueBookings"]
-    second = api.data(ADMIN, VENUE_BOOKINGS, v=venue_id, limit=1, next=first["nextToken"])["venueBookings"]
+    second = api.data(ADMIN, VENUE_BOOKINGS, v=venue_id, limit=1, next=first["nextToken"])[
+        "venueBookings"
+    ]
     assert [b["userSub"] for b in first["items"] + second["items"]] == ["bob", "alice"]
     for outsider in (OTHER_OWNER, ALICE):
         assert api.error(outsider, VENUE_BOOKINGS, v=venue_id)["errorType"] == "Unauthorized"
@@ -334,7 +380,9 @@ def test_cancel_frees_the_slot_for_the_next_booker(api):
     slot = stored_slot(api, venue_id, slot_id)
     assert (slot.status, slot.booking_id) == (SlotStatus.OPEN, None)
     assert api.error(ALICE, CANCEL, id=booking_id)["errorType"] == "ValidationError"
-    assert api.data(BOB, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["status"] == "CONFIRMED"
+    assert (
+        api.data(BOB, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["status"] == "CONFIRMED"
+    )
 
 
 def test_cancel_rejects_what_cannot_be_cancelled_and_writes_nothing(api):
@@ -374,7 +422,9 @@ SLOT_INPUT = {
 
 def test_only_iam_publishes_slot_updates(api):
     published = api.data(SYSTEM, PUBLISH_UPDATE, slot=SLOT_INPUT)["publishSlotUpdate"]
-    assert published == {key: SLOT_INPUT[key] for key in ("venueId", "slotId", "status", "startsAt")}
+    assert published == {
+        key: SLOT_INPUT[key] for key in ("venueId", "slotId", "status", "startsAt")
+    }
     for caller in (ALICE, ADMIN, PUBLIC):
         assert api.error(caller, PUBLISH_UPDATE, slot=SLOT_INPUT)["errorType"] == "Unauthorized"
     malformed = api.call(SYSTEM, PUBLISH_UPDATE, slot={**SLOT_INPUT, "status": "GONE"})
@@ -415,7 +465,9 @@ def test_owners_manage_only_their_own_venues(api):
 
 @pytest.fixture(scope="module")
 def public_deployment(tmp_path_factory):
-    project = stack_variant(tmp_path_factory.mktemp("public"), "public", {"slate:publicReads": True})
+    project = stack_variant(
+        tmp_path_factory.mktemp("public"), "public", {"slate:publicReads": True}
+    )
     return engine.run(project, "public", offline.OfflineBackend)
 
 
@@ -423,9 +475,26 @@ def test_public_reads_let_an_api_key_read_venues_and_slots_only(public_deploymen
     with deployed_api(public_deployment) as api:
         assert len(api.api_keys) == 1
         venue_id, _ = venue_with_slot(api)
-        read = api.data(PUBLIC, "query($v: ID!) { venues { name } venueSlots(venueId: $v) { status } }", v=venue_id)
+        read = api.data(
+            PUBLIC,
+            "query($v: ID!) { venues { name } venueSlots(venueId: $v) { status } }",
+            v=venue_id,
+        )
         assert read == {"venues": [{"name": "Chez Slate"}], "venueSlots": [{"status": "OPEN"}]}
         owner = api.error(PUBLIC, "{ venues { ownerSub } }")  # a signed-in user's field only
         assert owner["errorType"] == "Unauthorized" and owner["path"] == ["venues", 0, "ownerSub"]
         assert api.error(PUBLIC, MY_BOOKINGS)["errorType"] == "Unauthorized"
         assert api.error(PUBLIC, CREATE_VENUE, name="x")["errorType"] == "Unauthorized"
+        watching = api.engine.execute(SUBSCRIBE, PUBLIC, variables={"v": venue_id})
+        assert watching.body == {"data": {"onSlotUpdate": None}}
+
+
+SUBSCRIBE = "subscription($v: ID!) { onSlotUpdate(venueId: $v) { venueId slotId status } }"
+
+
+def test_subscribing_runs_the_subscription_resolver(api):
+    started = api.engine.execute(SUBSCRIBE, ALICE, variables={"v": "v1"})
+    assert started.body == {"data": {"onSlotUpdate": None}}
+    assert api.error(ALICE, SUBSCRIBE, v="bad#venue")["errorType"] == "ValidationError"
+    for caller in (SYSTEM, PUBLIC):  # IAM publishes, it does not subscribe; no public reads
+        assert api.error(caller, SUBSCRIBE, v="v1")["errorType"] == "Unauthorized"

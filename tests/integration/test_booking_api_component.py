@@ -52,7 +52,9 @@ def public(tmp_path_factory):
 
 
 def policy_of(deployment, role_name: str) -> dict:
-    [policy] = [p for p in deployment.of_type(POLICY) if p.name == role_name.replace("-role", "-policy")]
+    [policy] = [
+        p for p in deployment.of_type(POLICY) if p.name == role_name.replace("-role", "-policy")
+    ]
     return json.loads(policy.inputs["policy"])
 
 
@@ -82,10 +84,14 @@ def test_logging_at_error_without_verbose_content_and_traced(dev):
     log_config = api.inputs["logConfig"]
     assert (log_config["fieldLogLevel"], log_config["excludeVerboseContent"]) == ("ERROR", True)
     assert api.inputs["xrayEnabled"] is True
-    [group] = [g for g in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "appsync" in g.inputs["name"]]
+    [group] = [
+        g for g in dev.of_type("aws:cloudwatch/logGroup:LogGroup") if "appsync" in g.inputs["name"]
+    ]
     assert group.inputs["name"] == f"/aws/appsync/apis/{api.id}"
     assert group.inputs["retentionInDays"] == 14
-    [role] = [r for r in dev.of_type(ROLE) if r.outputs["arn"] == log_config["cloudwatchLogsRoleArn"]]
+    [role] = [
+        r for r in dev.of_type(ROLE) if r.outputs["arn"] == log_config["cloudwatchLogsRoleArn"]
+    ]
     [statement] = policy_of(dev, role.name)["Statement"]
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statement["Resource"] == group.outputs["arn"] + ":*"
@@ -105,9 +111,7 @@ def test_every_query_and_mutation_field_has_a_resolver(dev):
 
 
 def test_resolver_code_is_the_handler_files_bundled(dev):
-    constants = resolver_constants(
-        dev.outputs["tableName"], dev.outputs["bookingStateMachineArn"]
-    )
+    constants = resolver_constants(dev.outputs["tableName"], dev.outputs["bookingStateMachineArn"])
     for resolver in dev.of_type(RESOLVER):
         name = f"{resolver.inputs['type']}.{resolver.inputs['field']}"
         assert resolver.inputs["runtime"] == {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
@@ -123,7 +127,10 @@ def test_resolver_code_is_the_handler_files_bundled(dev):
             ids = resolver.inputs["pipelineConfig"]["functions"]
             assert [functions[i].inputs["name"] for i in ids] == spec["pipeline"]
         else:
-            assert (resolver.inputs["kind"], resolver.inputs["dataSource"]) == ("UNIT", spec["dataSource"])
+            assert (resolver.inputs["kind"], resolver.inputs["dataSource"]) == (
+                "UNIT",
+                spec["dataSource"],
+            )
 
 
 def test_the_bundle_carries_the_shared_model_and_resources(dev):
@@ -137,7 +144,12 @@ def test_the_bundle_carries_the_shared_model_and_resources(dev):
 
 
 def test_schema_groups_are_the_pools_groups():
-    groups = set(re.findall(r'"(\w+)"', " ".join(re.findall(r"cognito_groups: \[([^\]]*)\]", SCHEMA_FILE.read_text()))))
+    groups = set(
+        re.findall(
+            r'"(\w+)"',
+            " ".join(re.findall(r"cognito_groups: \[([^\]]*)\]", SCHEMA_FILE.read_text())),
+        )
+    )
     assert groups and groups <= set(model()["groups"].values())
 
 
@@ -167,7 +179,9 @@ def test_data_sources_and_their_least_privilege_roles(dev):
             "Resource": dev.outputs["bookingStateMachineArn"],
         }
     ]
-    assert sources["none"].inputs["type"] == "NONE" and "serviceRoleArn" not in sources["none"].inputs
+    assert (
+        sources["none"].inputs["type"] == "NONE" and "serviceRoleArn" not in sources["none"].inputs
+    )
 
 
 def test_every_resource_is_a_child_of_the_component(dev):

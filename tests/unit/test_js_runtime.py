@@ -26,7 +26,9 @@ def run(js: JsRuntime, body: str, context: dict | None = None, auth: str | None 
 
 
 def test_a_value_and_the_stash_come_back(js):
-    outcome = run(js, "ctx.stash.seen = ctx.args.n; return { doubled: ctx.args.n * 2 };", {"args": {"n": 21}})
+    outcome = run(
+        js, "ctx.stash.seen = ctx.args.n; return { doubled: ctx.args.n * 2 };", {"args": {"n": 21}}
+    )
     assert outcome.kind == "value"
     assert outcome.value == {"doubled": 42}
     assert outcome.stash == {"seen": 21}
@@ -122,7 +124,10 @@ def test_runaway_recursion_fails_instead_of_crashing(js):
 
 
 def test_date_patterns_and_zones():
-    assert format_epoch_ms(0, "yyyy-MM-dd'T'HH:mm:ssXXX", "Europe/Paris") == "1970-01-01T01:00:00+01:00"
+    assert (
+        format_epoch_ms(0, "yyyy-MM-dd'T'HH:mm:ssXXX", "Europe/Paris")
+        == "1970-01-01T01:00:00+01:00"
+    )
     assert format_epoch_ms(1500, "HH:mm:ss.SSS'Z'", "UTC") == "00:00:01.500Z"
     with pytest.raises(ValueError, match="unsupported date pattern letter"):
         format_epoch_ms(0, "EEE", "UTC")

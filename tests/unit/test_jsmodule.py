@@ -7,7 +7,9 @@ import pytest
 
 from local.appsync.jsmodule import MAX_CODE_BYTES, CodeError, compile_module
 
-HANDLERS = "export function request(ctx) { return {}; }\nexport function response(ctx) { return 1; }\n"
+HANDLERS = (
+    "export function request(ctx) { return {}; }\nexport function response(ctx) { return 1; }\n"
+)
 
 
 def module(body: str) -> str:

@@ -14,7 +14,7 @@ export function invalid(message) {
   util.error(message, ERRORS.validation);
 }
 
-export function notFound(message) {
+function notFound(message) {
   util.error(message, ERRORS.notFound);
 }
 
@@ -27,6 +27,15 @@ export function passDataError(ctx) {
   if (ctx.error) {
     util.error(ctx.error.message, ctx.error.type);
   }
+}
+
+// The item a GetItem found, or NotFound with `what` in the message.
+export function found(ctx, what) {
+  passDataError(ctx);
+  if (!ctx.result) {
+    notFound(`no ${what}`);
+  }
+  return ctx.result;
 }
 
 export function checkId(value, field) {
@@ -147,14 +156,21 @@ export function venuesQuery(limit, nextToken) {
   };
 }
 
-// The window a slot query covers, from optional from/to arguments.
-export function slotWindow(args) {
+// For getVenue → queryVenueSlots: the venue's slots in the from/to window of the arguments.
+export function stashSlotQuery(ctx, limit, nextToken) {
+  const args = ctx.args;
   const fromMs = util.isNull(args.from) ? null : epochMs(args.from, 'from');
   const toMs = util.isNull(args.to) ? null : epochMs(args.to, 'to');
   if (!util.isNull(fromMs) && !util.isNull(toMs) && fromMs >= toMs) {
     invalid('from must be before to');
   }
-  return { fromMs, toMs };
+  ctx.stash.slotQuery = {
+    venueId: checkId(args.venueId, 'venueId'),
+    fromMs,
+    toMs,
+    limit,
+    nextToken: nextToken ?? null,
+  };
 }
 
 export function bookingPartitionQuery(partition, sortPrefix, index, limit, nextToken) {

@@ -17,7 +17,8 @@ from ..stepfunctions import Waiter, start_sync_execution
 from .auth import API_KEY, AuthConfig
 from .dynamodb import DynamoDbSource
 from .engine import RUNTIME, ApiConfig, ConfigError, FunctionConfig, ResolverConfig
-from .http_source import AwsTarget, HttpSource, LambdaSource
+from .http_source import AwsTarget, HttpSource
+from .lambda_source import LambdaSource
 from .sources import DataSource, NoneSource
 
 GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"

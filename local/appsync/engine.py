@@ -2,7 +2,7 @@
 unit and pipeline resolvers over data sources, and its error shape.
 
 Nothing here knows which API it serves: an `ApiConfig` is whatever a stack declares (see
-`from_deployment`), and the answer to an operation is the body AppSync would send.
+`deployment.deployed_apis`), and the answer to an operation is the body AppSync would send.
 """
 
 from collections.abc import Callable, Mapping
@@ -155,6 +155,10 @@ class GraphQLEngine:
             body["errors"] = [_field_error(error) for error in errors]
         return Response(200, body, request.extensions)
 
+    def module_id(self, code: str) -> str:
+        """The loaded module of a resolver's or function's code."""
+        return self._modules[code]
+
     def _object_types(self) -> list[GraphQLObjectType]:
         return [
             t
@@ -267,7 +271,7 @@ class _Run:
 
     def _handler(self, code: str, handler: str) -> Outcome:
         outcome = self.engine.js.invoke(
-            self.engine._modules[code], handler, self.context, self.request.caller.auth_type
+            self.engine.module_id(code), handler, self.context, self.request.caller.auth_type
         )
         self.context["stash"] = outcome.stash
         self.request.extensions.update(outcome.extensions)

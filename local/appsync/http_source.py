@@ -1,4 +1,4 @@
-"""HTTP and Lambda data sources.
+"""The HTTP data source.
 
 An HTTP data source signed with IAM for an AWS service (AppSync's way of calling AWS APIs with no
 Lambda in between) is answered by the local service named in the request's `x-amz-target`
@@ -13,7 +13,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..lambda_runtime import LambdaRuntime, UnknownFunction
+from botocore.exceptions import ClientError
+
 from .sources import SourceResult
 
 AwsTarget = Callable[[dict[str, Any]], dict[str, Any]]
@@ -57,6 +58,9 @@ class HttpSource:
             return _response(400, {"__type": "SerializationException", "message": "bad JSON"})
         try:
             return _response(200, answer(payload))
+        except ClientError as error:  # the local service refused, as AWS would
+            details = error.response["Error"]
+            return _response(400, {"__type": details["Code"], "message": details["Message"]})
         except (KeyError, TypeError, ValueError) as error:
             return _response(400, {"__type": "ValidationException", "message": str(error)})
 
@@ -86,28 +90,3 @@ def _raw_response(status: int, headers: dict[str, str], body: bytes) -> SourceRe
     return SourceResult(
         result={"statusCode": status, "headers": headers, "body": body.decode(errors="replace")}
     )
-
-
-class LambdaSource:
-    """An AWS_LAMBDA data source, invoking the function in the in-process Lambda runtime."""
-
-    def __init__(self, runtime: LambdaRuntime, function_arn: str) -> None:
-        self.runtime = runtime
-        self.function_arn = function_arn
-
-    def call(self, request: Any) -> SourceResult:
-        if not isinstance(request, dict) or request.get("operation") not in (
-            "Invoke",
-            "BatchInvoke",
-        ):
-            return SourceResult.failed("MappingTemplate", "a Lambda request needs operation Invoke")
-        try:
-            invocation = self.runtime.invoke(self.function_arn, json.dumps(request.get("payload")))
-        except UnknownFunction as error:
-            return SourceResult.failed("Lambda:ResourceNotFoundException", str(error))
-        if request.get("invocationType") == "Event":
-            return SourceResult(result=None)
-        payload = json.loads(invocation.payload or b"null")
-        if invocation.function_error:
-            return SourceResult.failed("Lambda:Unhandled", payload.get("errorMessage", ""))
-        return SourceResult(result=payload)

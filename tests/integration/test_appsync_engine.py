@@ -17,7 +17,7 @@ from local.appsync import (
     ResolverConfig,
 )
 from local.appsync.dynamodb import DynamoDbSource
-from local.appsync.http_source import LambdaSource
+from local.appsync.lambda_source import LambdaSource
 from local.appsync.sources import NoneSource
 from local.lambda_runtime import FunctionSpec, LambdaRuntime
 

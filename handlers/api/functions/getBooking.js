@@ -1,15 +1,11 @@
 // The booking named by the bookingId argument, or NotFound.
-import { bookingKey, getItem, notFound, passDataError } from '../lib.js';
+import { bookingKey, found, getItem } from '../lib.js';
 
 export function request(ctx) {
   return getItem(bookingKey(ctx.args.bookingId));
 }
 
 export function response(ctx) {
-  passDataError(ctx);
-  if (!ctx.result) {
-    notFound(`no booking ${ctx.args.bookingId}`);
-  }
-  ctx.stash.booking = ctx.result;
-  return ctx.result;
+  ctx.stash.booking = found(ctx, `booking ${ctx.args.bookingId}`);
+  return ctx.stash.booking;
 }

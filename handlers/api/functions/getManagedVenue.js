@@ -1,18 +1,15 @@
 // The venue named by the venueId argument, if the caller owns it or is an admin.
-import { canManage, forbidden, getItem, notFound, passDataError, venueKey } from '../lib.js';
+import { canManage, forbidden, found, getItem, venueKey } from '../lib.js';
 
 export function request(ctx) {
   return getItem(venueKey(ctx.args.venueId));
 }
 
 export function response(ctx) {
-  passDataError(ctx);
-  if (!ctx.result) {
-    notFound(`no venue ${ctx.args.venueId}`);
-  }
-  if (!canManage(ctx, ctx.result)) {
+  const venue = found(ctx, `venue ${ctx.args.venueId}`);
+  if (!canManage(ctx, venue)) {
     forbidden(`only the owner of venue ${ctx.args.venueId} or an admin may do this`);
   }
-  ctx.stash.venue = ctx.result;
-  return ctx.result;
+  ctx.stash.venue = venue;
+  return venue;
 }

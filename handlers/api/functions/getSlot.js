@@ -1,14 +1,10 @@
 // The slot named by the venueId and slotId arguments, or NotFound.
-import { getItem, notFound, passDataError, slotKey } from '../lib.js';
+import { found, getItem, slotKey } from '../lib.js';
 
 export function request(ctx) {
   return getItem(slotKey(ctx.args.venueId, ctx.args.slotId));
 }
 
 export function response(ctx) {
-  passDataError(ctx);
-  if (!ctx.result) {
-    notFound(`venue ${ctx.args.venueId} has no slot ${ctx.args.slotId}`);
-  }
-  return ctx.result;
+  return found(ctx, `slot ${ctx.args.slotId} at venue ${ctx.args.venueId}`);
 }

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from graphql import parse
 
 from api_harness import PUBLIC, SYSTEM, Api, deployed_api, user
 from domain import keys
@@ -182,6 +183,7 @@ def test_an_owner_closes_an_open_slot_only(api):
     unknown = api.error(OWNER, CLOSE, v=venue_id, s="20990101T000000Z-abcdef12")
     assert unknown["errorType"] == "NotFound"
     assert api.error(OWNER, CLOSE, v=venue_id, s="not-a-slot")["errorType"] == "ValidationError"
+    assert count(api, keys.VENUE_PREFIX) == 2  # the venue and its one slot: nothing was added
 
 
 # --- bad input writes nothing ----------------------------------------------------------------
@@ -452,6 +454,52 @@ def test_modes_and_groups_the_schema_excludes_are_unauthorized(api, caller, quer
     assert error["errorType"] == "Unauthorized"
     assert error["message"].startswith("Not Authorized to access")
     assert count(api, keys.VENUE_PREFIX) == 0
+
+
+FAR_SLOT = "20990101T190000Z-abcdef12"
+EVERY_OPERATION = {
+    "venues": "{ venues { name } }",
+    "venuesPage": "{ venuesPage { nextToken } }",
+    "venue": '{ venue(venueId: "v") { name } }',
+    "venueSlots": '{ venueSlots(venueId: "v") { status } }',
+    "venueSlotsPage": '{ venueSlotsPage(venueId: "v") { nextToken } }',
+    "myBookings": "{ myBookings { status } }",
+    "myBookingsPage": "{ myBookingsPage { nextToken } }",
+    "booking": '{ booking(bookingId: "b") { status } }',
+    "venueBookings": '{ venueBookings(venueId: "v") { nextToken } }',
+    "createVenue": 'mutation { createVenue(name: "n") { name } }',
+    "publishSlots": (
+        'mutation { publishSlots(venueId: "v", slots: [{startsAt: "2099-01-01T19:00:00Z",'
+        ' endsAt: "2099-01-01T20:00:00Z", price: 1}]) { status } }'
+    ),
+    "closeSlot": f'mutation {{ closeSlot(venueId: "v", slotId: "{FAR_SLOT}") {{ status }} }}',
+    "bookSlot": f'mutation {{ bookSlot(venueId: "v", slotId: "{FAR_SLOT}") {{ status }} }}',
+    "cancelBooking": 'mutation { cancelBooking(bookingId: "b") { status } }',
+    "onSlotUpdate": 'subscription { onSlotUpdate(venueId: "v") { status } }',
+}
+ROOT_TYPES = {"{": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+
+def test_no_user_operation_is_reachable_by_iam_or_without_public_reads(api):
+    for operation, query in EVERY_OPERATION.items():
+        root = ROOT_TYPES[query.split()[0]]
+        for caller in (SYSTEM, PUBLIC):
+            error = api.error(caller, query)
+            assert error["errorType"] == "Unauthorized", (operation, caller.mode)
+            assert error["message"] == f"Not Authorized to access {operation} on type {root}"
+    assert count(api, keys.VENUE_PREFIX) == 0
+
+
+def test_every_query_and_mutation_is_covered_by_the_mode_checks(deployment):
+    schema = deployment.one("aws:appsync/graphQLApi:GraphQLApi").inputs["schema"]
+    fields = {
+        field.name.value
+        for definition in parse(schema).definitions
+        if getattr(definition, "name", None)
+        and definition.name.value in ("Query", "Mutation", "Subscription")
+        for field in definition.fields
+    }
+    assert fields - {"publishSlotUpdate"} == set(EVERY_OPERATION)
 
 
 def test_owners_manage_only_their_own_venues(api):

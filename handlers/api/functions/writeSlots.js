@@ -9,6 +9,7 @@ import {
   ERRORS,
   instant,
   invalid,
+  passDataError,
   slotKey,
   STATUS,
   venueKey,
@@ -81,11 +82,14 @@ export function request(ctx) {
 }
 
 export function response(ctx) {
-  if (ctx.error) {
+  const reasons = ctx.result?.cancellationReasons ?? [];
+  // The venue's version check is the transaction's last item.
+  if (reasons[reasons.length - 1]?.type === 'ConditionalCheckFailed') {
     util.error(
       "the venue's slots changed while these were published; read them and try again",
       ERRORS.slotUnavailable,
     );
   }
+  passDataError(ctx);
   return ctx.stash.created;
 }

@@ -109,16 +109,24 @@ class GraphQLEngine:
     def __init__(self, config: ApiConfig, js: JsRuntime | None = None) -> None:
         self.config = config
         self.js = js or JsRuntime()
+        self._modules: dict[str, str] = {}
         try:
-            self.schema: GraphQLSchema = build_appsync_schema(config.schema)
+            self._build()
+        except ConfigError:
+            self.js.close()
+            raise
+
+    def _build(self) -> None:
+        """The schema, with every resolver attached and every field behind its auth check."""
+        try:
+            self.schema: GraphQLSchema = build_appsync_schema(self.config.schema)
         except (GraphQLError, TypeError) as error:  # graphql-core reports SDL errors as TypeError
             raise ConfigError(f"the schema is not valid: {error}") from error
-        self._modules: dict[str, str] = {}
-        for resolver in config.resolvers:
+        for resolver in self.config.resolvers:
             self._attach(resolver)
         for object_type in self._object_types():
-            for name, definition in object_type.fields.items():
-                definition.resolve = self._authorized(object_type, name, definition)
+            for definition in object_type.fields.values():
+                definition.resolve = self._authorized(object_type, definition)
 
     def close(self) -> None:
         self.js.close()
@@ -168,6 +176,8 @@ class GraphQLEngine:
 
     def _attach(self, resolver: ResolverConfig) -> None:
         where = f"resolver {resolver.type_name}.{resolver.field_name}"
+        if resolver.kind not in (UNIT, PIPELINE):
+            raise ConfigError(f"{where}: kind must be {UNIT} or {PIPELINE}, not {resolver.kind!r}")
         parent = self.schema.type_map.get(resolver.type_name)
         if not isinstance(parent, GraphQLObjectType) or resolver.field_name not in parent.fields:
             raise ConfigError(f"{where}: the schema has no such field")
@@ -193,7 +203,7 @@ class GraphQLEngine:
             raise ConfigError(f"{where}: {error}") from error
 
     def _authorized(
-        self, parent: GraphQLObjectType, name: str, definition: GraphQLField
+        self, parent: GraphQLObjectType, definition: GraphQLField
     ) -> Callable[..., Any]:
         resolve = definition.resolve or default_field_resolver
 

@@ -112,6 +112,8 @@ class BookingApi(pulumi.ComponentResource):
             raise InvalidArgument(
                 COMPONENT, "public_reads", f"must be true or false: {public_reads!r}"
             )
+        if not public_reads and args.get("api_key_expires") is not None:
+            raise InvalidArgument(COMPONENT, "api_key_expires", "needs public_reads (no API key)")
         region = aws.get_region_output().region
         account = aws.get_caller_identity_output().account_id
 

@@ -212,6 +212,7 @@ def test_options(run_component):
         ({"public_reads": "yes"}, "argument 'public_reads' must be true or false"),
         ({"public_reads": True, "api_key_expires": "next week"}, "argument 'api_key_expires'"),
         ({"log_retention_days": 13}, "argument 'log_retention_days'"),
+        ({"api_key_expires": "2027-06-30T00:00:00Z"}, "'api_key_expires' needs public_reads"),
         ({"tabel_name": "x"}, "'tabel_name' is not an argument of BookingApi"),
     ],
 )

@@ -1,11 +1,14 @@
 """Slate's API as deployed: the schema and the bundled APPSYNC_JS resolvers recorded from the dev
 stack, executed by the local resolver engine against moto and the real booking saga."""
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from graphql import parse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api_harness import PUBLIC, SYSTEM, Api, deployed_api, user
 from domain import keys
@@ -546,3 +549,39 @@ def test_subscribing_runs_the_subscription_resolver(api):
     assert api.error(ALICE, SUBSCRIBE, v="bad#venue")["errorType"] == "ValidationError"
     for caller in (SYSTEM, PUBLIC):  # IAM publishes, it does not subscribe; no public reads
         assert api.error(caller, SUBSCRIBE, v="v1")["errorType"] == "Unauthorized"
+
+
+# Slots as (start hour offset in quarter hours, length in quarter hours) on one future day.
+BATCHES = st.lists(
+    st.tuples(st.integers(min_value=0, max_value=40), st.integers(min_value=1, max_value=8)),
+    min_size=1,
+    max_size=6,
+)
+
+
+def overlapping(intervals: list[tuple[int, int]]) -> bool:
+    spans = sorted((start, start + length) for start, length in intervals)
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=BATCHES, second=BATCHES)
+def test_published_slots_never_overlap(api, first, second):
+    """Whatever two batches an owner publishes, a batch is accepted exactly when it overlaps
+    neither itself nor what is already there, and the venue never holds two overlapping slots."""
+    venue_id = make_venue(api)
+    base = hour(3)
+    accepted: list[tuple[int, int]] = []
+    for batch in (first, second):
+        slots = [new_slot(base + timedelta(minutes=15 * s), minutes=15 * n) for s, n in batch]
+        body = api.call(OWNER, PUBLISH, venueId=venue_id, slots=slots)
+        expected = not overlapping(batch + accepted)
+        assert ("errors" not in body) == expected, (batch, accepted, body)
+        if expected:
+            accepted += batch
+        else:
+            assert body["errors"][0]["errorType"] == "ValidationError"
+    stored = api.data(ALICE, SLOTS, v=venue_id)["venueSlots"]
+    assert len(stored) == len(accepted)

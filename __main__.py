@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import AuthPool, BookingApi, BookingSaga, BookingTable
+from components import AuthPool, BookingApi, BookingSaga, BookingTable, RealtimeFanout
 from components.config import SlateConfig
 
 config = SlateConfig.load()
@@ -20,6 +20,17 @@ api = BookingApi(
         "table_arn": table.table_arn,
         "state_machine_arn": saga.state_machine_arn,
         "user_pool_id": auth.user_pool_id,
+    },
+)
+realtime = RealtimeFanout(
+    "realtime",
+    {
+        **config.realtime,
+        "table_name": table.table_name,
+        "table_arn": table.table_arn,
+        "stream_arn": table.stream_arn,
+        "graphql_url": api.graphql_url,
+        "publish_field_arn": api.publish_field_arn,
     },
 )
 
@@ -39,3 +50,6 @@ pulumi.export("apiId", api.api_id)
 pulumi.export("graphqlUrl", api.graphql_url)
 pulumi.export("realtimeUrl", api.realtime_url)
 pulumi.export("apiKey", api.api_key)
+pulumi.export("fanoutFunctionName", realtime.fanout_function_name)
+pulumi.export("sweeperFunctionName", realtime.sweeper_function_name)
+pulumi.export("deadLetterQueueUrl", realtime.dead_letter_queue_url)

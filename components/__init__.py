@@ -6,10 +6,11 @@ from .booking_api import BookingApi, BookingApiArgs
 from .booking_saga import BookingSaga, BookingSagaArgs
 from .booking_table import BookingTable, BookingTableArgs
 from .python_function import PythonFunction, PythonFunctionArgs
+from .realtime_fanout import RealtimeFanout, RealtimeFanoutArgs
 
 PACKAGE_NAME = "slate"
 PACKAGE_VERSION = "0.1.0"
-COMPONENTS = [BookingTable, AuthPool, BookingSaga, BookingApi]
+COMPONENTS = [BookingTable, AuthPool, BookingSaga, BookingApi, RealtimeFanout]
 
 __all__ = [
     "ADMINS_GROUP",
@@ -27,4 +28,6 @@ __all__ = [
     "BookingTableArgs",
     "PythonFunction",
     "PythonFunctionArgs",
+    "RealtimeFanout",
+    "RealtimeFanoutArgs",
 ]

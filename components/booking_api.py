@@ -6,7 +6,7 @@ from typing import Any, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .iam import assume_role_policy, policy_document, service_role
+from .iam import assume_role_policy, policy_document, service_role, table_statement
 from .layout import model, table_layout
 from .logs import checked_retention
 from .resolver_code import SCHEMA_FILE, bundle, function_file, manifest, resolver_file
@@ -262,25 +262,17 @@ class BookingApi(pulumi.ComponentResource):
     ) -> dict[str, aws.appsync.DataSource]:
         """The table, the saga and NONE, each with a role allowed only what its resolvers do."""
         table_arn = args["table_arn"]
-        prefixes = model()["keyPrefixes"]
         table_role = service_role(
             COMPONENT,
             f"{name}-table",
             service="appsync.amazonaws.com",
             statements=[
-                {
-                    "Effect": "Allow",
-                    "Action": TABLE_ACTIONS,
-                    "Resource": [table_arn, pulumi.Output.concat(table_arn, "/index/*")],
-                    "Condition": {
-                        "ForAllValues:StringLike": {
-                            "dynamodb:LeadingKeys": [
-                                model()["venuesPartition"],
-                                *(f"{prefixes[p]}*" for p in API_PARTITIONS),
-                            ]
-                        }
-                    },
-                }
+                table_statement(
+                    [table_arn, pulumi.Output.concat(table_arn, "/index/*")],
+                    TABLE_ACTIONS,
+                    API_PARTITIONS,
+                    exact=(model()["venuesPartition"],),
+                )
             ],
             tags=tags,
             opts=opts,

@@ -5,8 +5,7 @@ from typing import Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from .iam import service_role
-from .layout import model
+from .iam import service_role, table_statement
 from .logs import checked_retention, log_group
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
 from .saga_definition import definition
@@ -82,7 +81,7 @@ class BookingSaga(pulumi.ComponentResource):
                 "handler": "payment.handler",
                 "description": "Takes and refunds a booking's payment (mock provider).",
                 "environment": {"TABLE_NAME": args["table_name"]},
-                "policy_statements": [_table_statement(table_arn, PAYMENT_PARTITIONS)],
+                "policy_statements": [table_statement(table_arn, ITEM_ACTIONS, PAYMENT_PARTITIONS)],
                 "log_retention_days": retention,
                 "powertools_layer_version": args.get(
                     "powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION
@@ -97,7 +96,7 @@ class BookingSaga(pulumi.ComponentResource):
             name,
             service="states.amazonaws.com",
             statements=[
-                _table_statement(table_arn, SAGA_PARTITIONS),
+                table_statement(table_arn, ITEM_ACTIONS, SAGA_PARTITIONS),
                 {
                     "Effect": "Allow",
                     "Action": ["lambda:InvokeFunction"],
@@ -160,18 +159,3 @@ class BookingSaga(pulumi.ComponentResource):
                 "payment_function_name": self.payment_function_name,
             }
         )
-
-
-def _table_statement(table_arn: pulumi.Input[str], partitions: tuple[str, ...]) -> dict:
-    """Item access to the table, only in the partitions (key prefixes) named."""
-    prefixes = model()["keyPrefixes"]
-    return {
-        "Effect": "Allow",
-        "Action": ITEM_ACTIONS,
-        "Resource": table_arn,
-        "Condition": {
-            "ForAllValues:StringLike": {
-                "dynamodb:LeadingKeys": [f"{prefixes[p]}*" for p in partitions]
-            }
-        },
-    }

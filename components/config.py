@@ -12,6 +12,7 @@ from .auth_pool import AuthPoolArgs
 from .booking_api import BookingApiArgs
 from .booking_saga import BookingSagaArgs
 from .booking_table import BookingTableArgs
+from .realtime_fanout import RealtimeFanoutArgs
 
 NAMESPACE = "slate"
 
@@ -24,6 +25,8 @@ class SlateConfig:
     """Without the table's name and ARN, which come from the table the stack creates."""
     api: BookingApiArgs
     """Without the table, state machine and user pool, which come from the stack's resources."""
+    realtime: RealtimeFanoutArgs
+    """Without the table and the API, which come from the stack's resources."""
 
     @classmethod
     def load(cls) -> "SlateConfig":
@@ -59,4 +62,10 @@ class SlateConfig:
         }
         if expires := config.get("apiKeyExpires"):
             api["api_key_expires"] = expires
-        return cls(table=table, auth=auth, saga=saga, api=api)
+        realtime: RealtimeFanoutArgs = {
+            "sweep_rate_minutes": config.require_int("sweepRateMinutes"),
+            "log_retention_days": config.require_int("logRetentionDays"),
+            "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
+            "tags": tags,
+        }
+        return cls(table=table, auth=auth, saga=saga, api=api, realtime=realtime)

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .layout import model
 from .validation import InvalidArgument
 
 Statement = dict[str, Any]
@@ -59,3 +60,21 @@ def service_role(
         opts=opts,
     )
     return role
+
+
+def table_statement(
+    resource: Any, actions: list[str], partitions: tuple[str, ...], *, exact: tuple[str, ...] = ()
+) -> Statement:
+    """DynamoDB `actions` on `resource` (a table, its indexes), only on items whose partition
+    key starts with the key prefix of one of `partitions` or equals one of `exact`."""
+    prefixes = model()["keyPrefixes"]
+    return {
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resource,
+        "Condition": {
+            "ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": [*exact, *(f"{prefixes[p]}*" for p in partitions)]
+            }
+        },
+    }

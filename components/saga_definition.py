@@ -254,6 +254,7 @@ class _Names:
         self.prefix = shared["keyPrefixes"]
         self.meta = shared["meta"]
         self.statuses = shared["statuses"]
+        self.holds_partition = shared["holdsPartition"]
         layout = table_layout()
         self.pk, self.sk = layout.partition_key, layout.sort_key
         [index] = layout.indexes
@@ -353,6 +354,9 @@ class _Names:
                     "TableName": self.table,
                     "Item": {
                         **self.key("hold", BOOKING_ID),
+                        # The holds index: expired holds are a key range (sweeper).
+                        self.gsi1pk: {"S": self.holds_partition},
+                        self.gsi1sk: _formatted("{}#{}", "$.ids.holdExpiresAt", BOOKING_ID),
                         "entity": {"S": "Hold"},
                         "bookingId": {"S.$": BOOKING_ID},
                         "venueId": {"S.$": "$.venueId"},

@@ -194,7 +194,36 @@ def _api_key(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
     return {"id": f"{resource.inputs.get('apiId')}:{digest[:26]}", "key": f"da2-{digest[:26]}"}
 
 
+def _queue(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    url = f"https://sqs.{backend.region}.{DNS_SUFFIX}/{ACCOUNT_ID}/{name}"
+    return {"id": url, "name": name, "url": url, "arn": backend.arn("sqs", name)}
+
+
+def _event_source_mapping(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    mapping_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return {
+        "id": mapping_id,
+        "uuid": mapping_id,
+        "functionArn": resource.inputs.get("functionName"),
+        "state": "Enabled",
+    }
+
+
+def _schedule(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    group = resource.inputs.get("groupName", "default")
+    return {
+        "id": f"{group}/{name}",
+        "name": name,
+        "arn": backend.arn("scheduler", f"schedule/{group}/{name}"),
+    }
+
+
 _COMPUTED: dict[str, Computed] = {
+    "aws:sqs/queue:Queue": _queue,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
+    "aws:scheduler/schedule:Schedule": _schedule,
     "aws:appsync/graphQLApi:GraphQLApi": _graphql_api,
     "aws:appsync/dataSource:DataSource": _data_source,
     "aws:appsync/function:Function": _appsync_function,

@@ -210,4 +210,7 @@ class Hold(Entity):
     """Epoch seconds, in the attribute TTL reads."""
 
     def keys(self) -> Item:
-        return keys.hold_key(self.booking_id)
+        return {
+            **keys.hold_key(self.booking_id),
+            **keys.hold_index_keys(self.expires_at, self.booking_id),
+        }

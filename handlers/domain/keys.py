@@ -6,7 +6,7 @@
 | Slot       | `VENUE#<vid>`   | `SLOT#<slotId>`       |               |                       |
 | Booking    | `BOOKING#<bid>` | `META`                | `VENUE#<vid>` | `BOOKING#<at>#<bid>`  |
 | BookingRef | `USER#<sub>`    | `BOOKING#<at>#<bid>`  |               |                       |
-| Hold       | `HOLD#<bid>`    | `META`                |               |                       |
+| Hold       | `HOLD#<bid>`    | `META`                | `HOLD`        | `<expiresAt>#<bid>`   |
 | Payment    | `PAYMENT#<bid>` | `META`                |               |                       |
 
 `<at>` is the booking's `createdAt`, so a user's or a venue's bookings sort by creation.
@@ -31,6 +31,7 @@ from .layout import GSI1_PK, GSI1_SK, MODEL, PK, SK
 _PREFIXES = MODEL["keyPrefixes"]
 META: str = MODEL["meta"]
 VENUES_PARTITION: str = MODEL["venuesPartition"]
+HOLDS_PARTITION: str = MODEL["holdsPartition"]
 VENUE_PREFIX: str = _PREFIXES["venue"]
 SLOT_PREFIX: str = _PREFIXES["slot"]
 BOOKING_PREFIX: str = _PREFIXES["booking"]
@@ -108,6 +109,17 @@ def booking_ref_key(user_sub: str, created_at: str, booking_id: str) -> Key:
 
 def hold_key(booking_id: str) -> Key:
     return {PK: HOLD_PREFIX + checked_id(booking_id, "bookingId"), SK: META}
+
+
+def hold_index_keys(expires_at: int, booking_id: str) -> Key:
+    """Holds by expiry: those expired by `t` are the keys below `hold_expiry_bound(t)`."""
+    return {GSI1_PK: HOLDS_PARTITION, GSI1_SK: f"{expires_at}{SEPARATOR}{booking_id}"}
+
+
+def hold_expiry_bound(epoch_seconds: int) -> str:
+    """The index sort key above every hold expiring before `epoch_seconds` (10-digit epochs
+    sort as numbers until the year 2286)."""
+    return f"{epoch_seconds}{SEPARATOR}"
 
 
 def payment_key(booking_id: str) -> Key:

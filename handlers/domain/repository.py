@@ -10,6 +10,7 @@
 - a venue's bookings, newest first: gsi1 where gsi1pk = `VENUE#<vid>`, gsi1sk begins_with
   `BOOKING#`, descending
 - get a booking: pk = `BOOKING#<bid>`, sk = `META`
+- holds expired by a time, oldest first: gsi1 where gsi1pk = `HOLD`, gsi1sk < `<epoch>#`
 
 Lists are paginated: a page carries `next_token`, an opaque token the caller passes back to get
 the next page. A token only continues the list it came from; any other is a ValidationError.
@@ -27,7 +28,7 @@ from typing import Any, Generic, TypeVar
 from boto3.dynamodb.conditions import Key
 
 from . import keys
-from .entities import Booking, BookingRef, Item, Slot, Venue
+from .entities import Booking, BookingRef, Hold, Item, Slot, Venue
 from .errors import ValidationError
 from .layout import GSI1, GSI1_PK, GSI1_SK, PK, SK
 
@@ -127,6 +128,19 @@ class BookingRepository:
 
     def get_booking(self, booking_id: str) -> Booking | None:
         return self._get(keys.booking_key(booking_id), Booking.from_item)
+
+    def expired_holds(
+        self, now_epoch: int, limit: int = MAX_PAGE_SIZE, next_token: str | None = None
+    ) -> Page[Hold]:
+        """Hold markers whose expiry is before `now_epoch`, oldest first (the holds index)."""
+        return self._query_page(
+            Hold.from_item,
+            limit,
+            next_token,
+            index=GSI1,
+            partition=(GSI1_PK, keys.HOLDS_PARTITION),
+            sort_condition=Key(GSI1_SK).lt(keys.hold_expiry_bound(now_epoch)),
+        )
 
     def _get(self, key: dict[str, str], build: Callable[[Item], T]) -> T | None:
         item = self.table.get_item(Key=key, ConsistentRead=True).get("Item")

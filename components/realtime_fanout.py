@@ -1,0 +1,249 @@
+"""RealtimeFanout: every slot status change reaches `onSlotUpdate` subscribers, and expired
+holds are released without waiting for DynamoDB's TTL."""
+
+import json
+from typing import Required, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from .iam import service_role, table_statement
+from .layout import model
+from .logs import checked_retention
+from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
+from .stream_filters import filter_patterns
+from .validation import checked, int_between, reject_unknown, require
+
+COMPONENT = "RealtimeFanout"
+DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60
+STREAM_READ_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+]
+
+
+class RealtimeFanoutArgs(TypedDict, total=False):
+    """The table whose stream is fanned out, the API that publishes, and the tuning."""
+
+    table_name: Required[pulumi.Input[str]]
+    """Name of the BookingTable."""
+
+    table_arn: Required[pulumi.Input[str]]
+    """Its ARN (writes and the holds index are scoped to it)."""
+
+    stream_arn: Required[pulumi.Input[str]]
+    """Its stream (NEW_AND_OLD_IMAGES)."""
+
+    graphql_url: Required[pulumi.Input[str]]
+    """The BookingApi's GraphQL endpoint."""
+
+    publish_field_arn: Required[pulumi.Input[str]]
+    """The BookingApi's `Mutation.publishSlotUpdate` field ARN: the only AppSync grant."""
+
+    sweep_rate_minutes: int
+    """How often the sweeper releases expired holds, 1-60 minutes. Default 1."""
+
+    batch_size: int
+    """Stream records per invocation, 1-1000. Default 100."""
+
+    batching_window_seconds: int
+    """How long Lambda gathers records before invoking, 0-300 seconds. Default 1."""
+
+    maximum_retry_attempts: int
+    """Retries of a failing record (after bisecting) before the DLQ, 0-100. Default 5."""
+
+    maximum_record_age_seconds: int
+    """Age past which a record goes to the DLQ unprocessed, 60-604800. Default 3600."""
+
+    log_retention_days: int
+    """Retention of the functions' logs. Default 14."""
+
+    powertools_layer_version: int
+    """Version of the AWS-managed Powertools layer. Default 27."""
+
+    tags: pulumi.Input[dict[str, pulumi.Input[str]]]
+    """Tags applied to every resource."""
+
+
+class RealtimeFanout(pulumi.ComponentResource):
+    """The stream → fan-out function (filtered, partial batch failures, bisect, bounded retries,
+    an encrypted dead-letter queue) that publishes slot changes through the API with IAM and
+    releases holds removed by TTL; and a sweeper on a schedule that releases expired holds
+    through the holds index."""
+
+    fanout_function_name: pulumi.Output[str]
+    """The fan-out function."""
+
+    sweeper_function_name: pulumi.Output[str]
+    """The sweeper function."""
+
+    dead_letter_queue_url: pulumi.Output[str]
+    """Where stream records the fan-out could not process end (SQS, 14 days)."""
+
+    dead_letter_queue_arn: pulumi.Output[str]
+    """Its ARN."""
+
+    event_source_mapping_id: pulumi.Output[str]
+    """The stream mapping's UUID."""
+
+    schedule_arn: pulumi.Output[str]
+    """The sweeper's EventBridge Scheduler schedule."""
+
+    def __init__(
+        self, name: str, args: RealtimeFanoutArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
+        require(
+            COMPONENT,
+            args,
+            "table_name",
+            "table_arn",
+            "stream_arn",
+            "graphql_url",
+            "publish_field_arn",
+        )
+        reject_unknown(COMPONENT, args, RealtimeFanoutArgs)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = args.get("tags", {})
+        table_arn = args["table_arn"]
+
+        def setting(argument: str, default: int, low: int, high: int) -> pulumi.Input[int]:
+            value = args.get(argument, default)
+            return checked(COMPONENT, argument, value, int_between(low, high))
+
+        function_settings = {
+            "log_retention_days": checked_retention(COMPONENT, args),
+            "powertools_layer_version": args.get(
+                "powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION
+            ),
+            "tags": tags,
+        }
+        dlq = aws.sqs.Queue(
+            f"{name}-dlq",
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            tags=tags,
+            opts=child,
+        )
+        fanout = PythonFunction(
+            f"{name}-fanout",
+            {
+                "handler": "fanout.handler",
+                "description": "Publishes slot changes; releases holds removed by TTL.",
+                "environment": {
+                    "TABLE_NAME": args["table_name"],
+                    "GRAPHQL_URL": args["graphql_url"],
+                },
+                "policy_statements": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["appsync:GraphQL"],
+                        "Resource": args["publish_field_arn"],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": STREAM_READ_ACTIONS,
+                        "Resource": args["stream_arn"],
+                    },
+                    {
+                        # ListStreams takes no resource-level permission.
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:ListStreams"],
+                        "Resource": "*",
+                    },
+                    table_statement(table_arn, ["dynamodb:UpdateItem"], ("venue", "booking")),
+                    {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": dlq.arn},
+                ],
+                **function_settings,
+            },
+            opts=child,
+        )
+        mapping = aws.lambda_.EventSourceMapping(
+            f"{name}-stream",
+            event_source_arn=args["stream_arn"],
+            function_name=fanout.function_arn,
+            starting_position="LATEST",
+            batch_size=setting("batch_size", 100, 1, 1000),
+            maximum_batching_window_in_seconds=setting("batching_window_seconds", 1, 0, 300),
+            function_response_types=["ReportBatchItemFailures"],
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=setting("maximum_retry_attempts", 5, 0, 100),
+            maximum_record_age_in_seconds=setting("maximum_record_age_seconds", 3600, 60, 604800),
+            destination_config={"on_failure": {"destination_arn": dlq.arn}},
+            filter_criteria={
+                "filters": [{"pattern": json.dumps(pattern)} for pattern in filter_patterns()]
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[fanout]),
+        )
+
+        sweeper = PythonFunction(
+            f"{name}-sweeper",
+            {
+                "handler": "sweeper.handler",
+                "description": "Releases holds past their expiry, found through the holds index.",
+                "environment": {"TABLE_NAME": args["table_name"]},
+                "timeout_seconds": 60,
+                "policy_statements": [
+                    table_statement(
+                        pulumi.Output.concat(table_arn, "/index/*"),
+                        ["dynamodb:Query"],
+                        (),
+                        exact=(model()["holdsPartition"],),
+                    ),
+                    table_statement(
+                        table_arn,
+                        ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                        ("venue", "booking", "hold"),
+                    ),
+                ],
+                **function_settings,
+            },
+            opts=child,
+        )
+        scheduler_role = service_role(
+            COMPONENT,
+            f"{name}-scheduler",
+            service="scheduler.amazonaws.com",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": ["lambda:InvokeFunction"],
+                    "Resource": sweeper.function_arn,
+                }
+            ],
+            tags=tags,
+            opts=child,
+        )
+        rate = setting("sweep_rate_minutes", 1, 1, 60)
+        schedule = aws.scheduler.Schedule(
+            f"{name}-sweep",
+            schedule_expression=pulumi.Output.from_input(rate).apply(
+                lambda minutes: f"rate({minutes} minute{'s' if minutes > 1 else ''})"
+            ),
+            flexible_time_window={"mode": "OFF"},
+            target={
+                "arn": sweeper.function_arn,
+                "role_arn": scheduler_role.arn,
+                "retry_policy": {"maximum_retry_attempts": 0, "maximum_event_age_in_seconds": 60},
+            },
+            opts=child,
+        )
+
+        self.fanout_function_name = fanout.function_name
+        self.sweeper_function_name = sweeper.function_name
+        self.dead_letter_queue_url = dlq.url
+        self.dead_letter_queue_arn = dlq.arn
+        self.event_source_mapping_id = mapping.uuid
+        self.schedule_arn = schedule.arn
+        self.register_outputs(
+            {
+                "fanout_function_name": self.fanout_function_name,
+                "sweeper_function_name": self.sweeper_function_name,
+                "dead_letter_queue_url": self.dead_letter_queue_url,
+                "dead_letter_queue_arn": self.dead_letter_queue_arn,
+                "event_source_mapping_id": self.event_source_mapping_id,
+                "schedule_arn": self.schedule_arn,
+            }
+        )

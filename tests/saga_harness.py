@@ -15,7 +15,7 @@ from moto import mock_aws
 from domain import keys, layout
 from domain.entities import Slot
 from domain.instants import format_instant
-from local.engine import Deployment
+from local.engine import Deployment, RecordedResource
 from local.lambda_runtime import FunctionSpec, LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
 from local.stepfunctions import start_sync_execution
@@ -75,26 +75,13 @@ class Saga:
 def deployed_saga(deployment: Deployment) -> Iterator[Saga]:
     table_inputs = deployment.one(TABLE)
     machine = deployment.one(STATE_MACHINE)
-    function = deployment.one(FUNCTION)
     runtime = LambdaRuntime()
-    spec = FunctionSpec(
-        name=function.outputs["name"],
-        arn=function.outputs["arn"],
-        handler=function.inputs["handler"],
-        code_root=_archive_root(function.inputs["code"]),
-        environment={
-            **function.inputs["environment"]["variables"],
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-        },
-        timeout_seconds=function.inputs["timeout"],
-        memory_mb=function.inputs["memorySize"],
-    )
+    spec = function_spec(deployed_function(deployment, "payment"))
     runtime.register(spec)
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.enter_context(local_aws(runtime))
-        table = _create_table(table_inputs.outputs["name"], table_inputs.inputs)
+        table = create_table(table_inputs.outputs["name"], table_inputs.inputs)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         role = boto3.client("iam").create_role(RoleName="saga", AssumeRolePolicyDocument="{}")
         arn = sfn.create_state_machine(
@@ -106,6 +93,34 @@ def deployed_saga(deployment: Deployment) -> Iterator[Saga]:
         yield Saga(sfn, table, arn, runtime, spec)
 
 
+def deployed_function(deployment: Deployment, handler_module: str) -> RecordedResource:
+    """The recorded function whose handler lives in `handler_module`."""
+    [function] = [
+        f
+        for f in deployment.of_type(FUNCTION)
+        if f.inputs["handler"].split(".")[0] == handler_module
+    ]
+    return function
+
+
+def function_spec(function: RecordedResource, **environment: str) -> FunctionSpec:
+    """What the Lambda runtime needs to run a recorded function as deployed."""
+    return FunctionSpec(
+        name=function.outputs["name"],
+        arn=function.outputs["arn"],
+        handler=function.inputs["handler"],
+        code_root=_archive_root(function.inputs["code"]),
+        environment={
+            **function.inputs["environment"]["variables"],
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            **environment,
+        },
+        timeout_seconds=function.inputs["timeout"],
+        memory_mb=function.inputs["memorySize"],
+    )
+
+
 def _archive_root(archive: Any) -> Path:
     """The directory the recorded archive's files are packaged from."""
     name, asset = next(iter(archive.assets.items()))
@@ -113,11 +128,15 @@ def _archive_root(archive: Any) -> Path:
     return path.parents[len(Path(name).parts) - 1]
 
 
-def _create_table(name: str, inputs: dict) -> Any:
-    """The table as the recorded BookingTable inputs declare it."""
+def create_table(name: str, inputs: dict) -> Any:
+    """The table as the recorded BookingTable inputs declare it, stream included."""
     resource = boto3.resource("dynamodb", region_name=REGION)
     return resource.create_table(
         TableName=name,
+        StreamSpecification={
+            "StreamEnabled": bool(inputs.get("streamEnabled")),
+            "StreamViewType": inputs.get("streamViewType", "NEW_AND_OLD_IMAGES"),
+        },
         BillingMode=inputs["billingMode"],
         KeySchema=[
             {"AttributeName": inputs["hashKey"], "KeyType": "HASH"},

@@ -82,7 +82,7 @@ class RealtimeFanout(pulumi.ComponentResource):
     """Where stream records the fan-out could not process end (SQS, 14 days)."""
 
     dead_letter_queue_arn: pulumi.Output[str]
-    """Its ARN."""
+    """The ARN of the dead-letter queue."""
 
     event_source_mapping_id: pulumi.Output[str]
     """The stream mapping's UUID."""

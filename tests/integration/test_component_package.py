@@ -88,6 +88,32 @@ EXPECTED = {
         },
         "optional_outputs": ["apiKey"],
     },
+    "RealtimeFanout": {
+        "inputs": {
+            "tableName": "string",
+            "tableArn": "string",
+            "streamArn": "string",
+            "graphqlUrl": "string",
+            "publishFieldArn": "string",
+            "sweepRateMinutes": "integer",
+            "batchSize": "integer",
+            "batchingWindowSeconds": "integer",
+            "maximumRetryAttempts": "integer",
+            "maximumRecordAgeSeconds": "integer",
+            "logRetentionDays": "integer",
+            "powertoolsLayerVersion": "integer",
+            "tags": "object",
+        },
+        "required": ["graphqlUrl", "publishFieldArn", "streamArn", "tableArn", "tableName"],
+        "outputs": {
+            "fanoutFunctionName": "string",
+            "sweeperFunctionName": "string",
+            "deadLetterQueueUrl": "string",
+            "deadLetterQueueArn": "string",
+            "eventSourceMappingId": "string",
+            "scheduleArn": "string",
+        },
+    },
 }
 
 

@@ -50,7 +50,7 @@ def test_text_plan_shows_the_tree_and_outputs():
     assert "  booking (slate:index:BookingSaga)" in lines
     assert "    booking-payment (slate:index:PythonFunction)" in lines
     assert "      booking-payment-function (aws:lambda/function:Function)" in lines
-    assert "57 resources (52 custom)" in result.stdout
+    assert "73 resources (65 custom)" in result.stdout
     assert any(line.startswith("  tableName") for line in lines)
     assert result.stderr == ""
 
@@ -76,7 +76,10 @@ def test_plan_of_another_project_with_dash_c(make_project, tmp_path):
     [queue] = document["resources"]
     assert (queue["type"], queue["name"], queue["parent"]) == ("aws:sqs/queue:Queue", "jobs", None)
     assert queue["inputs"] == {"messageRetentionSeconds": 3600}
-    assert document["outputs"] == {"queueArn": None, "apiKey": "[secret]"}
+    assert document["outputs"] == {
+        "queueArn": "arn:aws:sqs:eu-west-1:123456789012:jobs-01aa8cb",  # computed, as AWS would
+        "apiKey": "[secret]",
+    }
 
 
 def test_dash_c_defaults_to_the_current_directory(make_project):

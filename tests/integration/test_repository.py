@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain import keys
-from domain.entities import Booking, BookingRef, Slot, Venue
+from domain.entities import Booking, BookingRef, Hold, Slot, Venue
 from domain.errors import MalformedItem, ValidationError
 from domain.instants import format_instant
 from domain.repository import MAX_PAGE_SIZE, BookingRepository
@@ -222,3 +222,14 @@ def test_ids_are_validated_before_any_call(booking_table, repo):
     with pytest.raises(ValidationError, match="user"):
         repo.user_bookings("alice#x")
     assert booking_table.operations == []
+
+
+def test_expired_holds_come_from_the_holds_index_oldest_first(booking_table, repo):
+    put(booking_table, *(Hold(f"b{n}", "v1", f"s{n}", 1_795_000_000 + n) for n in (3, 1, 2)))
+    holds = repo.expired_holds(now_epoch=1_795_000_003)
+    assert [h.booking_id for h in holds.items] == ["b1", "b2"]  # b3 expires at that second
+    assert repo.expired_holds(now_epoch=1_795_000_001).items == []
+    assert "Scan" not in booking_table.operations
+    first = repo.expired_holds(now_epoch=1_795_000_010, limit=2)
+    rest = repo.expired_holds(now_epoch=1_795_000_010, limit=2, next_token=first.next_token)
+    assert [h.booking_id for h in first.items + rest.items] == ["b1", "b2", "b3"]

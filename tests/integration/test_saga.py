@@ -11,8 +11,8 @@ import pytest
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from domain import keys
-from domain.entities import Booking, BookingRef, Payment, Slot
+from domain import keys, layout
+from domain.entities import Booking, BookingRef, Hold, Payment, Slot
 from domain.statuses import BookingStatus, PaymentStatus, SlotStatus
 from local import engine, offline
 from saga_harness import deployed_saga
@@ -294,3 +294,23 @@ def test_fifty_racers_over_ten_slots_make_exactly_ten_bookings(saga):
     assert len(bookings) == 10
     assert {b.slot_id for b in bookings} == {s.slot_id for s in slots}
     assert all(slot_now(saga, s).status == SlotStatus.BOOKED for s in slots)
+
+
+def test_the_hold_marker_is_in_the_holds_index_while_payment_runs(saga):
+    """While the payment is taken, the marker is findable by expiry (what the sweeper reads)."""
+    slot = saga.put_slot()
+    seen: list[list[dict]] = []
+    invoke = saga.runtime.invoke
+
+    def peek(name, payload):
+        seen.append(saga.items(keys.HOLD_PREFIX))
+        return invoke(name, payload)
+
+    with mock.patch.object(saga.runtime, "invoke", peek):
+        result = saga.book(slot)
+    assert result["status"] == "SUCCEEDED"
+    [[marker]] = seen
+    hold = Hold.from_item(marker)
+    assert marker[layout.GSI1_PK] == keys.HOLDS_PARTITION
+    assert marker[layout.GSI1_SK] == f"{hold.expires_at}#{hold.booking_id}"
+    assert marker == {**marker, **hold.to_item()}  # the saga and the entity agree on every key

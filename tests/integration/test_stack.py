@@ -1,5 +1,6 @@
 """The Slate stack itself (`__main__.py` with `Pulumi.<stack>.yaml`) under the engine."""
 
+import json
 import shutil
 
 import pytest
@@ -14,6 +15,15 @@ TOP_LEVEL = {
     "slate:index:AuthPool",
     "slate:index:BookingSaga",
     "slate:index:BookingApi",
+    "slate:index:RealtimeFanout",
+}
+
+
+STREAM_ACTIONS = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
 }
 
 
@@ -30,6 +40,31 @@ def _stack_copy(tmp_path, stack: str, config: dict) -> engine.Deployment:
     return engine.run(tmp_path, stack, offline.OfflineBackend)
 
 
+def test_no_role_in_the_stack_grants_every_action_and_table_access_is_scoped(dev):
+    table_arn = dev.one("aws:dynamodb/table:Table").outputs["arn"]
+    for policy in dev.of_type("aws:iam/rolePolicy:RolePolicy"):
+        document = json.loads(policy.inputs["policy"])
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            assert all(a != "*" and not a.endswith(":*") for a in actions), policy.name
+            dynamodb = [a for a in actions if a.startswith("dynamodb:")]
+            if dynamodb and not all(a in STREAM_ACTIONS for a in dynamodb):
+                # the table (and, for queries, its indexes), by key prefix
+                assert statement["Resource"] in (
+                    table_arn,
+                    f"{table_arn}/index/*",
+                    [table_arn, f"{table_arn}/index/*"],
+                )
+                leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                assert leading and all(key.endswith("#*") or "#" not in key for key in leading)
+            if statement["Resource"] == "*":
+                assert all(
+                    a.split(":")[0] in {"logs", "xray"} or a == "dynamodb:ListStreams"
+                    for a in actions
+                ), actions
+
+
 def test_every_resource_is_parented_to_a_component_and_named_after_it(dev):
     components = {r.urn: r for r in dev.resources if not r.custom}
     assert {r.type for r in components.values() if r.parent is None} == TOP_LEVEL
@@ -44,6 +79,7 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
     auth = dev.one("slate:index:AuthPool").outputs
     saga = dev.one("slate:index:BookingSaga").outputs
     api = dev.one("slate:index:BookingApi").outputs
+    realtime = dev.one("slate:index:RealtimeFanout").outputs
     assert dev.outputs == {
         "region": "us-east-1",
         "tableName": table["table_name"],
@@ -61,6 +97,9 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
         "graphqlUrl": api["graphql_url"],
         "realtimeUrl": api["realtime_url"],
         "apiKey": None,  # the dev stack has no public reads
+        "fanoutFunctionName": realtime["fanout_function_name"],
+        "sweeperFunctionName": realtime["sweeper_function_name"],
+        "deadLetterQueueUrl": realtime["dead_letter_queue_url"],
     }
     assert all(value for key, value in dev.outputs.items() if key != "apiKey")
 

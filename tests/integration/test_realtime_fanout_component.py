@@ -1,0 +1,143 @@
+"""RealtimeFanout under the engine: the stream mapping, its filters and failure handling, the
+dead-letter queue, the schedule, and roles scoped to what each function does."""
+
+import json
+
+import pytest
+
+from components.stream_filters import filter_patterns
+from local import engine, offline
+from support import REPO
+
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+QUEUE = "aws:sqs/queue:Queue"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+FUNCTION = "aws:lambda/function:Function"
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+REQUIRED = {
+    "table_name": "bookings",
+    "table_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
+    "stream_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings/stream/2026",
+    "graphql_url": "https://example.appsync-api.eu-west-1.amazonaws.com/graphql",
+    "publish_field_arn": (
+        "arn:aws:appsync:eu-west-1:123456789012:apis/abc/types/Mutation/fields/publishSlotUpdate"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return engine.run(REPO, "dev", offline.OfflineBackend)
+
+
+def statements(deployment, policy_name: str) -> list[dict]:
+    [policy] = [p for p in deployment.of_type(POLICY) if p.name == policy_name]
+    return json.loads(policy.inputs["policy"])["Statement"]
+
+
+def test_the_stream_mapping_filters_and_fails_safely(dev):
+    mapping = dev.one(MAPPING).inputs
+    table = dev.one("aws:dynamodb/table:Table").outputs
+    [fanout] = [f for f in dev.of_type(FUNCTION) if f.inputs["handler"] == "fanout.handler"]
+    assert mapping["eventSourceArn"] == table["streamArn"]
+    assert mapping["functionName"] == fanout.outputs["arn"]
+    assert mapping["startingPosition"] == "LATEST"
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (100, 1)
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["bisectBatchOnFunctionError"] is True
+    assert (mapping["maximumRetryAttempts"], mapping["maximumRecordAgeInSeconds"]) == (5, 3600)
+    dlq = dev.one(QUEUE)
+    assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": dlq.outputs["arn"]}}
+    patterns = [json.loads(f["pattern"]) for f in mapping["filterCriteria"]["filters"]]
+    assert patterns == filter_patterns()
+    assert patterns[1]["userIdentity"] == {
+        "type": ["Service"],
+        "principalId": ["dynamodb.amazonaws.com"],
+    }
+
+
+def test_the_dead_letter_queue_is_encrypted_and_keeps_14_days(dev):
+    queue = dev.one(QUEUE).inputs
+    assert queue["sqsManagedSseEnabled"] is True
+    assert queue["messageRetentionSeconds"] == 14 * 24 * 3600
+
+
+def test_the_sweeper_runs_every_minute_through_its_own_role(dev):
+    schedule = dev.one(SCHEDULE).inputs
+    [sweeper] = [f for f in dev.of_type(FUNCTION) if f.inputs["handler"] == "sweeper.handler"]
+    assert schedule["scheduleExpression"] == "rate(1 minute)"
+    assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
+    assert schedule["target"]["arn"] == sweeper.outputs["arn"]
+    assert statements(dev, "realtime-scheduler-policy") == [
+        {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": sweeper.outputs["arn"]}
+    ]
+
+
+def test_the_fanout_may_publish_only_the_one_mutation_and_release_holds(dev):
+    api = dev.one("slate:index:BookingApi").outputs
+    table_arn = dev.outputs["tableArn"]
+    granted = {s["Action"][0]: s for s in statements(dev, "realtime-fanout-policy")}
+    assert granted["appsync:GraphQL"]["Resource"] == api["publish_field_arn"]
+    assert api["publish_field_arn"].endswith("/types/Mutation/fields/publishSlotUpdate")
+    release = granted["dynamodb:UpdateItem"]
+    assert release["Action"] == ["dynamodb:UpdateItem"] and release["Resource"] == table_arn
+    assert release["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
+        "VENUE#*",
+        "BOOKING#*",
+    ]
+    assert granted["dynamodb:DescribeStream"]["Resource"] == dev.outputs["tableStreamArn"]
+    assert granted["sqs:SendMessage"]["Resource"] == dev.one(QUEUE).outputs["arn"]
+    assert granted["dynamodb:ListStreams"]["Resource"] == "*"  # no resource-level permission
+
+
+def test_the_sweeper_queries_only_the_holds_index(dev):
+    granted = {s["Action"][0]: s for s in statements(dev, "realtime-sweeper-policy")}
+    table_arn = dev.outputs["tableArn"]
+    query = granted["dynamodb:Query"]
+    assert query["Resource"] == f"{table_arn}/index/*"
+    assert query["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["HOLD"]
+    writes = granted["dynamodb:UpdateItem"]
+    assert writes["Action"] == ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    assert writes["Resource"] == table_arn
+
+
+def test_options(run_component):
+    deployment = run_component(
+        "RealtimeFanout",
+        {
+            **REQUIRED,
+            "sweep_rate_minutes": 5,
+            "batch_size": 10,
+            "batching_window_seconds": 0,
+            "maximum_retry_attempts": 2,
+            "maximum_record_age_seconds": 600,
+        },
+    )
+    assert deployment.one(SCHEDULE).inputs["scheduleExpression"] == "rate(5 minutes)"
+    mapping = deployment.one(MAPPING).inputs
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (10, 0)
+    assert (mapping["maximumRetryAttempts"], mapping["maximumRecordAgeInSeconds"]) == (2, 600)
+    [fanout] = [f for f in deployment.of_type(FUNCTION) if f.inputs["handler"] == "fanout.handler"]
+    assert fanout.inputs["environment"]["variables"]["GRAPHQL_URL"] == REQUIRED["graphql_url"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"sweep_rate_minutes": 0}, "argument 'sweep_rate_minutes'"),
+        ({"batch_size": 5000}, "argument 'batch_size'"),
+        ({"maximum_retry_attempts": -1}, "argument 'maximum_retry_attempts'"),
+        ({"maximum_record_age_seconds": 10}, "argument 'maximum_record_age_seconds'"),
+        ({"sweep_every": 1}, "'sweep_every' is not an argument of RealtimeFanout"),
+    ],
+)
+def test_invalid_args_are_rejected_naming_the_argument(run_component, args, message):
+    with pytest.raises(engine.EngineError, match=message):
+        run_component("RealtimeFanout", {**REQUIRED, **args})
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_required_args(run_component, missing):
+    args = {k: v for k, v in REQUIRED.items() if k != missing}
+    with pytest.raises(engine.EngineError, match=f"argument '{missing}' is required"):
+        run_component("RealtimeFanout", args)

@@ -39,6 +39,7 @@ def verify(
     headers: Mapping[str, str],
     body: bytes,
     secret_for: Callable[[str], str | None],
+    *,
     now: datetime | None = None,
 ) -> Signer:
     """The signer of a correctly signed request; `SignatureError` otherwise."""

@@ -6,7 +6,18 @@ from pathlib import Path
 import pytest
 
 from local import engine, offline
-from support import COMPONENT_PROGRAM, component_config, write_project
+from support import COMPONENT_PROGRAM, REPO, component_config, write_project
+
+
+@pytest.fixture(scope="session")
+def dev() -> engine.Deployment:
+    """The dev stack as the engine records it (offline): read-only, shared by every test."""
+    return engine.run(REPO, "dev", offline.OfflineBackend)
+
+
+@pytest.fixture(scope="session")
+def deployment(dev: engine.Deployment) -> engine.Deployment:
+    return dev
 
 
 @pytest.fixture

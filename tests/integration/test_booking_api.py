@@ -16,7 +16,7 @@ from domain.entities import Booking, Slot, Venue
 from domain.instants import format_instant
 from domain.statuses import BookingStatus, SlotStatus
 from local import engine, offline
-from support import REPO, stack_variant
+from support import stack_variant
 
 OWNER = user("owner-1", "owners")
 OTHER_OWNER = user("owner-2", "owners")
@@ -54,11 +54,6 @@ query($v: ID!, $limit: Int, $next: String) {
 }"""
 PUBLISH_UPDATE = """
 mutation($slot: SlotInput!) { publishSlotUpdate(slot: $slot) { venueId slotId status startsAt } }"""
-
-
-@pytest.fixture(scope="module")
-def deployment():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
 
 
 @pytest.fixture

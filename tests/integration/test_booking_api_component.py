@@ -19,7 +19,7 @@ from components.resolver_code import (
     resolver_file,
 )
 from local import engine, offline
-from support import REPO, stack_variant
+from support import stack_variant
 
 API = "aws:appsync/graphQLApi:GraphQLApi"
 RESOLVER = "aws:appsync/resolver:Resolver"
@@ -34,11 +34,6 @@ REQUIRED = {
     "state_machine_arn": "arn:aws:states:eu-west-1:123456789012:stateMachine:booking",
     "user_pool_id": "eu-west-1_abcdefghi",
 }
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
 
 
 @pytest.fixture(scope="module")

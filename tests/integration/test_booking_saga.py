@@ -9,8 +9,7 @@ import pytest
 
 from components.layout import HANDLERS_DIR
 from components.saga_definition import definition
-from local import engine, offline
-from support import REPO
+from local import engine
 
 FUNCTION = "aws:lambda/function:Function"
 MACHINE = "aws:sfn/stateMachine:StateMachine"
@@ -25,11 +24,6 @@ def payment(deployment):
         f for f in deployment.of_type(FUNCTION) if f.inputs["handler"] == "payment.handler"
     ]
     return function
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
 
 
 def test_the_state_machine_is_express_logged_and_traced(dev):

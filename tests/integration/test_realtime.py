@@ -11,14 +11,7 @@ import pytest
 from domain import keys
 from domain.entities import Booking, Slot
 from domain.statuses import BookingStatus, SlotStatus
-from local import engine, offline
 from realtime_harness import Realtime, as_ttl_removal, deployed_realtime
-from support import REPO
-
-
-@pytest.fixture(scope="module")
-def deployment():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import json
 import pytest
 
 from components.stream_filters import filter_patterns
-from local import engine, offline
-from support import REPO
+from local import engine
 
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 QUEUE = "aws:sqs/queue:Queue"
@@ -23,11 +22,6 @@ REQUIRED = {
         "arn:aws:appsync:eu-west-1:123456789012:apis/abc/types/Mutation/fields/publishSlotUpdate"
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def dev():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
 
 
 def statements(deployment, policy_name: str) -> list[dict]:

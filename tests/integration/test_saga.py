@@ -14,14 +14,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from domain import keys, layout
 from domain.entities import Booking, BookingRef, Hold, Payment, Slot
 from domain.statuses import BookingStatus, PaymentStatus, SlotStatus
-from local import engine, offline
 from saga_harness import deployed_saga
-from support import REPO
-
-
-@pytest.fixture(scope="module")
-def deployment():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
 
 
 @pytest.fixture

@@ -27,11 +27,6 @@ STREAM_ACTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def dev():
-    return engine.run(REPO, "dev", offline.OfflineBackend)
-
-
 def _stack_copy(tmp_path, stack: str, config: dict) -> engine.Deployment:
     """The same program and Pulumi.yaml with another stack file, in a directory of its own."""
     shutil.copy(REPO / "Pulumi.yaml", tmp_path / "Pulumi.yaml")

@@ -135,6 +135,8 @@ class RealtimeFanout(pulumi.ComponentResource):
                     "TABLE_NAME": args["table_name"],
                     "GRAPHQL_URL": args["graphql_url"],
                 },
+                # A full batch is up to 100 publishes of a few milliseconds each, or retries.
+                "timeout_seconds": 60,
                 "policy_statements": [
                     {
                         "Effect": "Allow",

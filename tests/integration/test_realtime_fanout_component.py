@@ -35,6 +35,7 @@ def test_the_stream_mapping_filters_and_fails_safely(dev):
     [fanout] = [f for f in dev.of_type(FUNCTION) if f.inputs["handler"] == "fanout.handler"]
     assert mapping["eventSourceArn"] == table["streamArn"]
     assert mapping["functionName"] == fanout.outputs["arn"]
+    assert fanout.inputs["timeout"] == 60
     assert mapping["startingPosition"] == "LATEST"
     assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (100, 1)
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]

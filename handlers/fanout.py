@@ -8,6 +8,7 @@ batch republishes the same state, and a release only acts on a slot still held b
 """
 
 import os
+from dataclasses import asdict
 from typing import Any
 
 import boto3
@@ -80,7 +81,7 @@ def handle_record(record: DynamoDBRecord) -> None:
         hold = Hold.from_item(record.dynamodb.old_image)
         release = releaser.release(hold, int(now().timestamp()), delete_marker=False)
         metrics.add_metric(name="ExpiredHoldsReleased", unit=MetricUnit.Count, value=1)
-        logger.info("released", extra={"booking": hold.booking_id, **release.__dict__})
+        logger.info("released", extra={"booking": hold.booking_id, **asdict(release)})
     elif str(record.dynamodb.keys.get(SK, "")).startswith(SLOT_PREFIX):
         logger.debug("slot changed without a status change", extra={"keys": record.dynamodb.keys})
     else:

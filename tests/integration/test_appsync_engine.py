@@ -29,6 +29,8 @@ type Query {
   item(pk: ID!, sk: ID!): Item
   byKind(kind: String!, limit: Int, nextToken: String, minN: Int): Page
   many(keys: [ID!]!): [Item]
+  pair(a: ID!, b: ID!): [Item]
+  everything(limit: Int, nextToken: String): Page
   piped(skip: Boolean): String
   who: Who
   echo(value: String): String
@@ -80,6 +82,22 @@ RESOLVERS = {
             "return { operation: 'BatchGetItem', tables: { items: { keys: ctx.args.keys.map((k) =>"
             f" {key('k', SORT_A)}) }} }} }};",
             f"{PASS_ERRORS} return ctx.result.data.items;",
+        ),
+    ),
+    ("Query", "pair"): (
+        "table",
+        unit(
+            "return { operation: 'TransactGetItems', transactItems: ["
+            f" {{ table: 'items', key: {key('ctx.args.a', SORT_A)} }},"
+            f" {{ table: 'items', key: {key('ctx.args.b', SORT_A)} }} ] }};",
+            f"{PASS_ERRORS} return ctx.result.items;",
+        ),
+    ),
+    ("Query", "everything"): (
+        "table",
+        unit(
+            "return { operation: 'Scan', limit: ctx.args.limit, nextToken: ctx.args.nextToken,"
+            " filter: { expression: 'attribute_exists(n)' } };"
         ),
     ),
     ("Mutation", "put"): (
@@ -288,6 +306,17 @@ def test_batch_get_answers_in_key_order_with_nulls(api):
     call(api, 'mutation { put(pk: "Z", sk: "A", n: 3) { pk } }')
     many = call(api, '{ many(keys: ["Z", "missing", "X"]) { pk n } }')["data"]["many"]
     assert many == [{"pk": "Z", "n": 3}, None, {"pk": "X", "n": 1}]
+
+
+def test_transact_get_and_scan(api):
+    call(api, 'mutation { put(pk: "X", sk: "A", n: 1) { pk } }')
+    call(api, 'mutation { put(pk: "Y", sk: "A", n: 2) { pk } }')
+    pair = call(api, '{ pair(a: "Y", b: "nothing") { pk n } }')["data"]["pair"]
+    assert pair == [{"pk": "Y", "n": 2}, None]
+    query = "query($n: String) { everything(limit: 1, nextToken: $n) { items { pk } nextToken } }"
+    first = call(api, query)["data"]["everything"]
+    second = call(api, query, n=first["nextToken"])["data"]["everything"]
+    assert sorted(i["pk"] for i in first["items"] + second["items"]) == ["X", "Y"]
 
 
 def test_transactions_commit_together_or_report_why_not(api, services):

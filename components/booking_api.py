@@ -115,7 +115,6 @@ class BookingApi(pulumi.ComponentResource):
         if not public_reads and args.get("api_key_expires") is not None:
             raise InvalidArgument(COMPONENT, "api_key_expires", "needs public_reads (no API key)")
         region = aws.get_region_output().region
-        account = aws.get_caller_identity_output().account_id
 
         log_role = aws.iam.Role(
             f"{name}-logs-role",
@@ -231,13 +230,7 @@ class BookingApi(pulumi.ComponentResource):
         self.api_key = pulumi.Output.secret(key.key) if key else pulumi.Output.from_input(None)
         self.log_group_name = logs.name
         self.publish_field_arn = pulumi.Output.concat(
-            "arn:aws:appsync:",
-            region,
-            ":",
-            account,
-            ":apis/",
-            api.id,
-            "/types/Mutation/fields/publishSlotUpdate",
+            api.arn, "/types/Mutation/fields/publishSlotUpdate"
         )
         self.register_outputs(
             {

@@ -8,9 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 PIP_VERSION := 26.0.1
 STACK ?= dev
 
-.PHONY: test unit integration lint format plan constraints clean
+.PHONY: test unit integration lint format plan policy constraints clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Slate needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
@@ -41,6 +41,10 @@ plan: $(STAMP)
 	$(BIN)/python -m local plan --stack $(STACK)
 
 ## re-pin every transitive dependency after changing a requirements file
+## the policy pack evaluated offline over a stack (exit 1 on a mandatory violation)
+policy: $(STAMP)
+	$(BIN)/python -m local policy --stack $(STACK)
+
 constraints: $(STAMP)
 	{ echo "# Every package the dev environment installs, pinned exactly (regenerate: make constraints)."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | sort -f; } > constraints.txt

@@ -79,7 +79,8 @@ class RealtimeFanout(pulumi.ComponentResource):
     """The sweeper function."""
 
     dead_letter_queue_url: pulumi.Output[str]
-    """Where stream records the fan-out could not process end (SQS, 14 days)."""
+    """Where stream records the fan-out could not process, and sweeper runs the schedule could
+    not deliver, end (SQS, 14 days)."""
 
     dead_letter_queue_arn: pulumi.Output[str]
     """The ARN of the dead-letter queue."""
@@ -213,7 +214,8 @@ class RealtimeFanout(pulumi.ComponentResource):
                     "Effect": "Allow",
                     "Action": ["lambda:InvokeFunction"],
                     "Resource": sweeper.function_arn,
-                }
+                },
+                {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": dlq.arn},
             ],
             tags=tags,
             opts=child,
@@ -229,6 +231,8 @@ class RealtimeFanout(pulumi.ComponentResource):
                 "arn": sweeper.function_arn,
                 "role_arn": scheduler_role.arn,
                 "retry_policy": {"maximum_retry_attempts": 0, "maximum_event_age_in_seconds": 60},
+                # A run that cannot be delivered is recorded, not lost (the next run catches up).
+                "dead_letter_config": {"arn": dlq.arn},
             },
             opts=child,
         )

@@ -63,8 +63,15 @@ def test_the_sweeper_runs_every_minute_through_its_own_role(dev):
     assert schedule["scheduleExpression"] == "rate(1 minute)"
     assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
     assert schedule["target"]["arn"] == sweeper.outputs["arn"]
+    dlq = dev.one(QUEUE).outputs["arn"]
+    assert schedule["target"]["deadLetterConfig"] == {"arn": dlq}
     assert statements(dev, "realtime-scheduler-policy") == [
-        {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": sweeper.outputs["arn"]}
+        {
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": sweeper.outputs["arn"],
+        },
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": dlq},
     ]
 
 

@@ -1,0 +1,108 @@
+"""Rules over the whole stack: what only the relations between resources show."""
+
+from collections.abc import Iterable
+
+from pulumi_policy import (
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .common import truthy
+from .sqs import MAX_RECEIVE_COUNT, redrive_limit
+
+FUNCTION = "aws:lambda/function:Function"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+QUEUE = "aws:sqs/queue:Queue"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+
+
+def _of(resources: Iterable[PolicyResource], type_: str) -> list[PolicyResource]:
+    return [r for r in resources if r.resource_type == type_]
+
+
+def _function_log_groups(args: StackValidationArgs, report: ReportViolation) -> None:
+    groups = {r.props.get("name") for r in _of(args.resources, LOG_GROUP)}
+    for function in _of(args.resources, FUNCTION):
+        named = truthy(function.props, "loggingConfig", "logGroup")
+        default = f"/aws/lambda/{function.props.get('name')}"
+        if named not in groups and default not in groups:
+            report(f"function {function.name} has no log group in the stack", function.urn)
+
+
+function_log_groups = StackValidationPolicy(
+    name="stack-lambda-log-groups",
+    description="Every Lambda function logs into a log group the stack manages (and so retains "
+    "for a set time), not one Lambda creates that keeps logs forever.",
+    validate=_function_log_groups,
+)
+
+
+def _async_failure_destinations(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Functions invoked asynchronously keep what fails: a DLQ or an on-failure destination."""
+    kept = {
+        r.props.get("functionName")
+        for r in _of(args.resources, INVOKE_CONFIG)
+        if truthy(r.props, "destinationConfig", "onFailure", "destination")
+    }
+    invoked: dict[str, bool] = {}  # function ARN → whether its invoker keeps failures itself
+    for schedule in _of(args.resources, SCHEDULE):
+        target = schedule.props.get("target") or {}
+        invoked[target.get("arn")] = bool(truthy(target, "deadLetterConfig", "arn"))
+    for rule_target in _of(args.resources, EVENT_TARGET):
+        arn = rule_target.props.get("arn")
+        invoked[arn] = invoked.get(arn, False) or bool(
+            truthy(rule_target.props, "deadLetterConfig", "arn")
+        )
+    for function in _of(args.resources, FUNCTION):
+        arn = function.props.get("arn")
+        if arn not in invoked or invoked[arn]:
+            continue
+        if truthy(function.props, "deadLetterConfig", "targetArn"):
+            continue
+        if {function.props.get("name"), arn} & kept:
+            continue
+        report(
+            f"function {function.name} is invoked asynchronously and loses failed events: give "
+            "it a dead-letter queue or an on-failure destination",
+            function.urn,
+        )
+
+
+async_failure_destinations = StackValidationPolicy(
+    name="stack-lambda-async-failure-destination",
+    description="Lambda functions invoked asynchronously (schedules, event rules) send events "
+    "that fail to a dead-letter queue or an on-failure destination.",
+    validate=_async_failure_destinations,
+)
+
+
+def _queues_have_dlq(args: StackValidationArgs, report: ReportViolation) -> None:
+    highest = (args.get_config() or {}).get("maximumReceiveCount", 10)
+    consumed = {m.props.get("eventSourceArn") for m in _of(args.resources, MAPPING)}
+    for queue in _of(args.resources, QUEUE):
+        if queue.props.get("arn") not in consumed:
+            continue
+        count = redrive_limit(queue.props.get("redrivePolicy"))
+        if count is None:
+            report(f"queue {queue.name} feeds a consumer but has no dead-letter queue", queue.urn)
+        elif count > highest:
+            report(
+                f"queue {queue.name} redrives after {count} receives, above {highest}", queue.urn
+            )
+
+
+queues_have_dlq = StackValidationPolicy(
+    name="stack-work-queues-have-dlq",
+    description="Every queue that feeds a consumer has a dead-letter queue with a bounded "
+    "maxReceiveCount.",
+    validate=_queues_have_dlq,
+    config_schema=PolicyConfigSchema(properties=MAX_RECEIVE_COUNT),
+)
+
+POLICIES = [function_log_groups, async_failure_destinations, queues_have_dlq]

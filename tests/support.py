@@ -1,6 +1,8 @@
 """Helpers the tests share: the repository's location and small projects made by a test."""
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -52,3 +54,16 @@ def stack_variant(directory: Path, stack: str, overrides: dict) -> Path:
     config = {**dev["config"], **overrides}
     (directory / f"Pulumi.{stack}.yaml").write_text(json.dumps({"config": config}))
     return directory
+
+
+def run_local(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """`python -m local <args>` as a person runs it, in a clean environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "local", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )

@@ -1,12 +1,10 @@
 """`python -m local plan` as a person runs it."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from support import REPO
+from support import REPO, run_local
 
 SMALL_PROGRAM = """
 import pulumi
@@ -18,16 +16,8 @@ pulumi.export("apiKey", pulumi.Output.secret("hunter2"))
 """
 
 
-def plan(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "local", "plan", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+def plan(*args: str, cwd=REPO):
+    return run_local("plan", *args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

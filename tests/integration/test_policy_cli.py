@@ -1,13 +1,11 @@
 """`python -m local policy`: the pack over the dev stack, over a broken project, with config."""
 
 import json
-import subprocess
-import sys
 
 from pulumi_policy import EnforcementLevel
 
 from local.policy import evaluate, load_pack
-from support import REPO
+from support import REPO, run_local
 
 BROKEN_PROGRAM = """
 import pulumi_aws as aws
@@ -22,16 +20,8 @@ aws.cloudwatch.LogGroup("audit")
 """
 
 
-def policy(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "local", "policy", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+def policy(*args: str, cwd=REPO):
+    return run_local("policy", *args, cwd=cwd)
 
 
 def test_the_dev_stack_passes_every_mandatory_rule(dev):

@@ -3,9 +3,11 @@
 from collections.abc import Iterable
 
 from pulumi_policy import (
+    EnforcementLevel,
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
+    Severity,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -40,6 +42,8 @@ function_log_groups = StackValidationPolicy(
     description="Every Lambda function logs into a log group the stack manages (and so retains "
     "for a set time), not one Lambda creates that keeps logs forever.",
     validate=_function_log_groups,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
 )
 
 
@@ -79,6 +83,8 @@ async_failure_destinations = StackValidationPolicy(
     description="Lambda functions invoked asynchronously (schedules, event rules) send events "
     "that fail to a dead-letter queue or an on-failure destination.",
     validate=_async_failure_destinations,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
 )
 
 
@@ -102,6 +108,8 @@ queues_have_dlq = StackValidationPolicy(
     description="Every queue that feeds a consumer has a dead-letter queue with a bounded "
     "maxReceiveCount.",
     validate=_queues_have_dlq,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
     config_schema=PolicyConfigSchema(properties=MAX_RECEIVE_COUNT),
 )
 

@@ -242,6 +242,7 @@ def test_every_rule_of_the_pack_is_covered_and_described():
     assert {p.name for p in PACK.policies} == set(CASES) | stack_rules | {"dynamodb-encryption"}
     for policy in PACK.policies:
         assert len(policy.description) > 30, policy.name
+        assert policy.severity is not None and policy.enforcement_level is not None, policy.name
     assert PACK.name == "slate"
     assert PACK.enforcement_level == EnforcementLevel.MANDATORY
 

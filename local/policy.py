@@ -181,21 +181,29 @@ def _settings(
 ) -> tuple[EnforcementLevel, dict[str, Any]]:
     level = policy.enforcement_level or pack.enforcement_level
     if "all" in config:
-        level = EnforcementLevel(config["all"])
+        level = _level(config["all"], "all")
     entry = config.get(policy.name)
     settings: dict[str, Any] = {}
     schema = policy.config_schema.properties if policy.config_schema else {}
     settings.update({k: spec["default"] for k, spec in schema.items() if "default" in spec})
     if isinstance(entry, str):
-        level = EnforcementLevel(entry)
+        level = _level(entry, policy.name)
     elif isinstance(entry, dict):
         if "enforcementLevel" in entry:
-            level = EnforcementLevel(entry["enforcementLevel"])
+            level = _level(entry["enforcementLevel"], policy.name)
         extra = sorted(set(entry) - set(schema) - {"enforcementLevel"})
         if extra:
             raise PolicyError(f"{policy.name} has no config properties {extra}")
         settings.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
     return level, settings
+
+
+def _level(value: Any, where: str) -> EnforcementLevel:
+    try:
+        return EnforcementLevel(value)
+    except ValueError as error:
+        choices = [level.value for level in EnforcementLevel]
+        raise PolicyError(f"{where}: {value!r} is not an enforcement level ({choices})") from error
 
 
 def _options(resource: RecordedResource) -> PolicyResourceOptions:

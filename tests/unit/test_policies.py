@@ -336,6 +336,8 @@ def test_stack_rules():
 def test_bad_config_is_refused(tmp_path):
     with pytest.raises(PolicyError, match="does not have"):
         check(config={"no-such-rule": "advisory"})
+    with pytest.raises(PolicyError, match="'strict' is not an enforcement level"):
+        check(config={"logs-retention": "strict"})
     with pytest.raises(PolicyError, match="no config properties"):
         check(config={"logs-retention": {"maximumDayz": 3}})
     with pytest.raises(PolicyError, match="not a policy pack"):

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +17,7 @@ from domain.instants import format_instant
 from local.engine import Deployment, RecordedResource
 from local.lambda_runtime import FunctionSpec, LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from local.provisioning import archive_root
 from local.stepfunctions import start_sync_execution
 
 REGION = "us-east-1"
@@ -109,7 +109,7 @@ def function_spec(function: RecordedResource, **environment: str) -> FunctionSpe
         name=function.outputs["name"],
         arn=function.outputs["arn"],
         handler=function.inputs["handler"],
-        code_root=_archive_root(function.inputs["code"]),
+        code_root=archive_root(function.inputs["code"]),
         environment={
             **function.inputs["environment"]["variables"],
             "AWS_REGION": REGION,
@@ -119,13 +119,6 @@ def function_spec(function: RecordedResource, **environment: str) -> FunctionSpe
         timeout_seconds=function.inputs["timeout"],
         memory_mb=function.inputs["memorySize"],
     )
-
-
-def _archive_root(archive: Any) -> Path:
-    """The directory the recorded archive's files are packaged from."""
-    name, asset = next(iter(archive.assets.items()))
-    path = Path(asset.path)
-    return path.parents[len(Path(name).parts) - 1]
 
 
 def create_table(name: str, inputs: dict) -> Any:

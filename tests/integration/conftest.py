@@ -5,18 +5,13 @@ import pytest
 from moto import mock_aws
 
 from domain import layout
+from support import AWS_TEST_ENV
 
 
 @pytest.fixture
 def aws_env(monkeypatch):
     """Fake credentials and a region, so no call can reach a real account."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
+    for name, value in AWS_TEST_ENV.items():
         monkeypatch.setenv(name, value)
 
 

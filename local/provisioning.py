@@ -1,0 +1,264 @@
+"""The backend behind the local cloud: each resource a program registers becomes real state in
+moto (in-process or a moto server), and moto's own ids and ARNs are what the program sees.
+
+Types with state here — tables (keys, indexes, stream, TTL), queues (with redrive), user pools,
+their clients and groups, roles, state machines — are created through boto3. Functions are
+registered with the in-process Lambda runtime (moto's own Lambda would need Docker). Types the
+local cloud serves itself (AppSync, event source mappings, schedules) and types with no local
+meaning (policies, log groups) are recorded with the attributes AWS would compute. Any other
+type fails, naming it.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .engine import EngineError, ResourceRequest, StackContext
+from .lambda_runtime import FunctionSpec, LambdaRuntime
+from .offline import OfflineBackend
+
+Clients = Callable[[str], Any]
+"""Service name → a boto3 client for the local AWS."""
+
+RECORDED_ONLY = {
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:kms/key:Key",
+    "aws:appsync/graphQLApi:GraphQLApi",
+    "aws:appsync/dataSource:DataSource",
+    "aws:appsync/function:Function",
+    "aws:appsync/resolver:Resolver",
+    "aws:appsync/apiKey:ApiKey",
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+    "aws:scheduler/schedule:Schedule",
+}
+
+
+class ProvisioningBackend:
+    """Creates resources in the local AWS that `clients` reach."""
+
+    def __init__(self, context: StackContext, clients: Clients, lambdas: LambdaRuntime) -> None:
+        self.context = context
+        self.clients = clients
+        self.lambdas = lambdas
+        self.recorder = OfflineBackend(context)
+        self._creators: dict[str, Callable[[ResourceRequest], tuple[str, dict[str, Any]]]] = {
+            "aws:dynamodb/table:Table": self._table,
+            "aws:sqs/queue:Queue": self._queue,
+            "aws:cognito/userPool:UserPool": self._user_pool,
+            "aws:cognito/userPoolClient:UserPoolClient": self._user_pool_client,
+            "aws:cognito/userGroup:UserGroup": self._user_group,
+            "aws:iam/role:Role": self._role,
+            "aws:sfn/stateMachine:StateMachine": self._state_machine,
+            "aws:lambda/function:Function": self._function,
+        }
+
+    @classmethod
+    def factory(cls, clients: Clients, lambdas: LambdaRuntime) -> Callable[[StackContext], Any]:
+        return lambda context: cls(context, clients, lambdas)
+
+    def create(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        creator = self._creators.get(resource.type)
+        if creator is not None:
+            return creator(resource)
+        if resource.type in RECORDED_ONLY:
+            return self.recorder.create(resource)
+        raise EngineError(
+            f"{resource.name}: the local cloud cannot create a {resource.type} "
+            f"(it runs {', '.join(sorted({*self._creators, *RECORDED_ONLY}))})"
+        )
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        return self.recorder.invoke(token, args)
+
+    def _name(self, resource: ResourceRequest) -> str:
+        """The physical name the program asked for, or the provider's default form."""
+        _, outputs = self.recorder.create(resource)
+        return outputs.get("name") or resource.inputs.get("name") or resource.name
+
+    def _table(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        name = self._name(resource)
+        keys = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
+        if inputs.get("rangeKey"):
+            keys.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
+        arguments: dict[str, Any] = {
+            "TableName": name,
+            "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
+            "KeySchema": keys,
+            "AttributeDefinitions": [
+                {"AttributeName": a["name"], "AttributeType": a["type"]}
+                for a in inputs.get("attributes", [])
+            ],
+        }
+        indexes = [_index(index) for index in inputs.get("globalSecondaryIndexes", [])]
+        if indexes:
+            arguments["GlobalSecondaryIndexes"] = indexes
+        if inputs.get("streamEnabled"):
+            arguments["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": inputs.get("streamViewType", "NEW_AND_OLD_IMAGES"),
+            }
+        dynamodb = self.clients("dynamodb")
+        table = dynamodb.create_table(**arguments)["TableDescription"]
+        ttl = inputs.get("ttl") or {}
+        if ttl.get("enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
+            )
+        outputs = {
+            **inputs,
+            "name": name,
+            "arn": table["TableArn"],
+            "streamArn": table.get("LatestStreamArn", ""),
+            "streamLabel": table.get("LatestStreamLabel", ""),
+        }
+        return name, outputs
+
+    def _queue(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        name = self._name(resource)
+        attributes = {
+            attribute: str(inputs[key]).lower()
+            if isinstance(inputs[key], bool)
+            else str(inputs[key])
+            for key, attribute in _QUEUE_ATTRIBUTES.items()
+            if inputs.get(key) is not None
+        }
+        sqs = self.clients("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return url, {**inputs, "name": name, "url": url, "arn": arn}
+
+    def _user_pool(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        name = self._name(resource)
+        policy = inputs.get("passwordPolicy") or {}
+        pool = self.clients("cognito-idp").create_user_pool(
+            PoolName=name,
+            Policies={
+                "PasswordPolicy": {
+                    key[0].upper() + key[1:]: value
+                    for key, value in policy.items()
+                    if key in _PASSWORD_POLICY
+                }
+            },
+            UsernameAttributes=inputs.get("usernameAttributes", []),
+            AutoVerifiedAttributes=inputs.get("autoVerifiedAttributes", []),
+        )["UserPool"]
+        return pool["Id"], {
+            **inputs,
+            "id": pool["Id"],
+            "name": name,
+            "arn": pool["Arn"],
+            "endpoint": f"cognito-idp.{self.recorder.region}.amazonaws.com/{pool['Id']}",
+        }
+
+    def _user_pool_client(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        client = self.clients("cognito-idp").create_user_pool_client(
+            UserPoolId=inputs["userPoolId"],
+            ClientName=inputs.get("name") or resource.name,
+            ExplicitAuthFlows=inputs.get("explicitAuthFlows", []),
+            GenerateSecret=bool(inputs.get("generateSecret")),
+        )["UserPoolClient"]
+        return client["ClientId"], {**inputs, "clientSecret": client.get("ClientSecret", "")}
+
+    def _user_group(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        arguments = {"GroupName": inputs["name"], "UserPoolId": inputs["userPoolId"]}
+        for key, argument in (("description", "Description"), ("precedence", "Precedence")):
+            if inputs.get(key) is not None:
+                arguments[argument] = inputs[key]
+        self.clients("cognito-idp").create_group(**arguments)
+        return f"{inputs['userPoolId']}/{inputs['name']}", dict(inputs)
+
+    def _role(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        name = self._name(resource)
+        role = self.clients("iam").create_role(
+            RoleName=name, AssumeRolePolicyDocument=inputs["assumeRolePolicy"]
+        )["Role"]
+        return name, {**inputs, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
+
+    def _state_machine(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        name = self._name(resource)
+        arn = self.clients("stepfunctions").create_state_machine(
+            name=name,
+            definition=inputs["definition"],
+            roleArn=inputs["roleArn"],
+            type=inputs.get("type", "STANDARD"),
+        )["stateMachineArn"]
+        return arn, {**inputs, "name": name, "arn": arn, "status": "ACTIVE"}
+
+    def _function(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        inputs = resource.inputs
+        function_id, outputs = self.recorder.create(resource)
+        region = self.recorder.region
+        self.lambdas.register(
+            FunctionSpec(
+                name=outputs["name"],
+                arn=outputs["arn"],
+                handler=inputs["handler"],
+                code_root=archive_root(inputs["code"]),
+                environment={
+                    **(inputs.get("environment") or {}).get("variables", {}),
+                    "AWS_REGION": region,
+                    "AWS_DEFAULT_REGION": region,
+                },
+                timeout_seconds=inputs.get("timeout", 3),
+                memory_mb=inputs.get("memorySize", 128),
+            )
+        )
+        return function_id, outputs
+
+
+_QUEUE_ATTRIBUTES = {
+    "delaySeconds": "DelaySeconds",
+    "maxMessageSize": "MaximumMessageSize",
+    "messageRetentionSeconds": "MessageRetentionPeriod",
+    "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+    "visibilityTimeoutSeconds": "VisibilityTimeout",
+    "redrivePolicy": "RedrivePolicy",
+    "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+    "fifoQueue": "FifoQueue",
+}
+_PASSWORD_POLICY = {
+    "minimumLength",
+    "requireLowercase",
+    "requireUppercase",
+    "requireNumbers",
+    "requireSymbols",
+    "temporaryPasswordValidityDays",
+}
+
+
+def _index(index: dict[str, Any]) -> dict[str, Any]:
+    key_schema = index.get("keySchemas") or [
+        {"attributeName": index["hashKey"], "keyType": "HASH"},
+        *(
+            [{"attributeName": index["rangeKey"], "keyType": "RANGE"}]
+            if index.get("rangeKey")
+            else []
+        ),
+    ]
+    return {
+        "IndexName": index["name"],
+        "KeySchema": [
+            {"AttributeName": k["attributeName"], "KeyType": k["keyType"]} for k in key_schema
+        ],
+        "Projection": {"ProjectionType": index.get("projectionType", "ALL")},
+    }
+
+
+def archive_root(archive: Any) -> Path:
+    """The directory an `AssetArchive` of files under one root was packaged from."""
+    assets = getattr(archive, "assets", None)
+    if not assets:
+        raise EngineError("a function's code must be an AssetArchive of files")
+    name, asset = next(iter(assets.items()))
+    return Path(asset.path).parents[len(Path(name).parts) - 1]

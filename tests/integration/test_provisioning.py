@@ -1,0 +1,123 @@
+"""The local cloud's provisioning backend: the dev stack created in moto (in-process), with moto's
+ids and ARNs as the outputs the program sees — and the saga running on what it created."""
+
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from domain import keys
+from domain.entities import Slot
+from domain.instants import format_instant
+from local import engine
+from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from local.provisioning import ProvisioningBackend
+from local.stepfunctions import start_sync_execution
+from support import AWS_TEST_ENV, REPO
+
+REGION = "us-east-1"
+
+
+def client(service: str):
+    return boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    """One provisioned dev stack for the module (tests only read it, or add their own items)."""
+    runtime = LambdaRuntime()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AWS_TEST_ENV.items():
+            patch.setenv(name, value)
+        with mock_aws(config=MOTO_CONFIG), local_aws(runtime):
+            deployment = engine.run(REPO, "dev", ProvisioningBackend.factory(client, runtime))
+            yield deployment, runtime
+
+
+def test_the_table_is_created_as_declared(cloud):
+    deployment, _ = cloud
+    name = deployment.outputs["tableName"]
+    table = client("dynamodb").describe_table(TableName=name)["Table"]
+    assert table["TableArn"] == deployment.outputs["tableArn"]
+    assert table["LatestStreamArn"] == deployment.outputs["tableStreamArn"]
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    assert [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == ["gsi1"]
+    ttl = client("dynamodb").describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expiresAt")
+
+
+def test_the_user_pool_client_and_groups_are_moto_s(cloud):
+    deployment, _ = cloud
+    cognito = client("cognito-idp")
+    pool_id = deployment.outputs["userPoolId"]
+    assert (
+        cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"]
+        == (deployment.outputs["userPoolArn"])
+    )
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id)["UserPoolClients"]
+    assert [c["ClientId"] for c in clients] == [deployment.outputs["userPoolClientId"]]
+    groups = cognito.list_groups(UserPoolId=pool_id)["Groups"]
+    assert sorted(g["GroupName"] for g in groups) == ["admins", "owners"]
+
+
+def test_functions_are_registered_with_the_lambda_runtime(cloud):
+    deployment, runtime = cloud
+    for output in ("paymentFunctionName", "fanoutFunctionName", "sweeperFunctionName"):
+        spec = runtime.spec(deployment.outputs[output])
+        assert spec.environment["AWS_REGION"] == REGION
+        assert (spec.code_root / spec.handler.split(".")[0]).with_suffix(".py").is_file()
+
+
+def test_the_dead_letter_queue_keeps_its_settings(cloud):
+    deployment, _ = cloud
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=deployment.outputs["deadLetterQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert attributes["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+    assert attributes["SqsManagedSseEnabled"] == "true"
+
+
+def test_the_saga_books_on_what_was_provisioned(cloud):
+    deployment, _ = cloud
+    arn = deployment.outputs["bookingStateMachineArn"]
+    assert client("stepfunctions").describe_state_machine(stateMachineArn=arn)["type"] == "EXPRESS"
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    slot = Slot(
+        venue_id="v1",
+        slot_id=keys.new_slot_id(starts),
+        starts_at=format_instant(starts),
+        ends_at=format_instant(starts + timedelta(hours=1)),
+        price=4500,
+    )
+    table = boto3.resource("dynamodb", region_name=REGION).Table(deployment.outputs["tableName"])
+    table.put_item(Item=slot.to_item())
+    now = datetime.now(UTC)
+    result = start_sync_execution(
+        client("stepfunctions"),
+        arn,
+        {
+            "userSub": "alice",
+            "venueId": "v1",
+            "slotId": slot.slot_id,
+            "failPayment": False,
+            "now": format_instant(now),
+            "nowEpoch": int(now.timestamp()),
+        },
+        wait=wait_for_execution,
+    )
+    assert result["status"] == "SUCCEEDED", result
+    assert result["output"]["status"] == "CONFIRMED"
+
+
+def test_a_type_the_local_cloud_cannot_create_is_named(aws_env, make_project):
+    project = make_project('import pulumi_aws as aws\naws.s3.Bucket("files")\n')
+    with (
+        mock_aws(),
+        pytest.raises(engine.EngineError, match="cannot create a aws:s3/bucket:Bucket"),
+    ):
+        engine.run(project, "test", ProvisioningBackend.factory(client, LambdaRuntime()))

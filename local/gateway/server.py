@@ -1,0 +1,41 @@
+"""Serves an ASGI app with uvicorn on a thread of this process, on 127.0.0.1, until stopped."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+HOST = "127.0.0.1"
+START_TIMEOUT_SECONDS = 10
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(app: Any, port: int = 0) -> Iterator[str]:
+    """The app at `http://127.0.0.1:<port>` (a free port unless given) while the block runs."""
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name=f"gateway-{port}", daemon=True)
+    thread.start()
+    for _ in range(START_TIMEOUT_SECONDS * 100):
+        if server.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.01)
+    if not server.started:
+        server.should_exit = True
+        raise RuntimeError(f"the gateway did not start on {HOST}:{port}")
+    try:
+        yield f"http://{HOST}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=START_TIMEOUT_SECONDS)

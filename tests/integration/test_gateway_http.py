@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from local.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
 from local.appsync.sources import NoneSource
-from local.gateway import Authorizer, graphql_app, serving
+from local.gateway import Authorizer, gateway_app, serving
 
 REGION = "us-east-1"
 SCHEMA = """
@@ -80,7 +80,7 @@ def gateway(aws_env):
             jwks=jwks,
             secret_for={SIGNER.access_key: SIGNER.secret_key}.get,
         )
-        with serving(graphql_app(engine, authorizer)) as url:
+        with serving(gateway_app(engine, authorizer)) as url:
             yield url + "/graphql", cognito, pool, client
         engine.close()
 

@@ -15,10 +15,12 @@ def gateway_app(
 ) -> Starlette:
     hub = SubscriptionHub(engine.schema)
     realtime = RealtimeEndpoint(engine, authorizer, hub, keep_alive_seconds)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", http_endpoint(engine, authorizer, hub), methods=["POST"]),
-            WebSocketRoute("/graphql", realtime),
-            WebSocketRoute("/graphql/realtime", realtime),
+            WebSocketRoute("/graphql", realtime.handle),
+            WebSocketRoute("/graphql/realtime", realtime.handle),
         ]
     )
+    app.state.hub = hub
+    return app

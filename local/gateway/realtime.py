@@ -62,7 +62,7 @@ class RealtimeEndpoint:
         self.hub = hub
         self.keep_alive_seconds = keep_alive_seconds
 
-    async def __call__(self, websocket: WebSocket) -> None:
+    async def handle(self, websocket: WebSocket) -> None:
         if SUBPROTOCOL not in websocket.scope.get("subprotocols", []):
             await websocket.close(code=1002)
             return
@@ -230,7 +230,7 @@ def _subscription_field(query: str, operation_name: str | None) -> FieldNode:
 def _arguments(root: FieldNode, variables: dict[str, Any]) -> dict[str, Any]:
     """The root field's arguments with variables substituted (validated by the engine before)."""
     arguments = {}
-    for argument in root.arguments:
+    for argument in root.arguments or ():
         value = argument.value
         if value.kind == "variable":
             arguments[argument.name.value] = variables.get(value.name.value)

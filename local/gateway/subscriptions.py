@@ -45,6 +45,11 @@ class SubscriptionHub:
                             found.add(name)
         return found
 
+    @property
+    def active(self) -> int:
+        """How many subscriptions are open."""
+        return len(self._subscriptions)
+
     def add(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
 

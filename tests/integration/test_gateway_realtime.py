@@ -1,0 +1,239 @@
+"""AppSync's real-time protocol on the gateway, with gql's AppSync transport and a raw WebSocket
+client using the subprotocol form: acks, keep-alives, per-start auth, @aws_subscribe fan-out by
+arguments, enhanced filters, stop/complete."""
+
+import asyncio
+import base64
+import json
+
+import pytest
+import requests
+import websockets
+from gql import Client, gql
+from gql.transport.appsync_auth import AppSyncApiKeyAuthentication
+from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
+
+from local.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
+from local.appsync.sources import NoneSource
+from local.gateway import Authorizer, gateway_app, serving
+
+KEY = "da2-realtimekey"
+SCHEMA = """
+type Event @aws_api_key { channel: ID! level: Int! text: String }
+type Query @aws_api_key { ping: String }
+type Mutation @aws_api_key { send(channel: ID!, level: Int!, text: String): Event }
+type Subscription @aws_api_key {
+  onEvent(channel: ID!): Event @aws_subscribe(mutations: ["send"])
+  onLoud: Event @aws_subscribe(mutations: ["send"])
+}
+"""
+ECHO = (
+    "export function request(ctx) { return { payload: ctx.args }; }\n"
+    "export function response(ctx) { return ctx.result; }\n"
+)
+SUBSCRIBE_CHECKED = (
+    "import { util } from '@aws-appsync/utils';\n"
+    "export function request(ctx) { if (ctx.args.channel === 'forbidden') {"
+    " util.error('no such channel', 'ValidationError'); } return { payload: null }; }\n"
+    "export function response(ctx) { return null; }\n"
+)
+LOUD_ONLY = (
+    "import { util, extensions } from '@aws-appsync/utils';\n"
+    "export function request(ctx) { return { payload: null }; }\n"
+    "export function response(ctx) { extensions.setSubscriptionFilter("
+    "util.transform.toSubscriptionFilter({ level: { gt: 2 } })); return null; }\n"
+)
+
+
+@pytest.fixture
+def gateway():
+    engine = GraphQLEngine(
+        ApiConfig(
+            schema=SCHEMA,
+            auth=AuthConfig("API_KEY"),
+            resolvers=[
+                ResolverConfig("Query", "ping", ECHO, data_source="none"),
+                ResolverConfig("Mutation", "send", ECHO, data_source="none"),
+                ResolverConfig("Subscription", "onEvent", SUBSCRIBE_CHECKED, data_source="none"),
+                ResolverConfig("Subscription", "onLoud", LOUD_ONLY, data_source="none"),
+            ],
+            data_sources={"none": NoneSource()},
+        )
+    )
+    authorizer = Authorizer(config=engine.config.auth, account_id="1", api_keys=frozenset({KEY}))
+    app = gateway_app(engine, authorizer, keep_alive_seconds=0.2)
+    with serving(app) as url:
+        yield url, app.state.hub
+    engine.close()
+
+
+def send(url: str, channel: str, level: int, text: str = "hi") -> dict:
+    query = (
+        "mutation($c: ID!, $l: Int!, $t: String) {"
+        " send(channel: $c, level: $l, text: $t) { channel level text } }"
+    )
+    answer = requests.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": {"c": channel, "l": level, "t": text}},
+        headers={"x-api-key": KEY},
+        timeout=10,
+    )
+    return answer.json()
+
+
+async def until(condition, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+def header(host: str, key: str = KEY) -> dict:
+    return {"host": host, "x-api-key": key}
+
+
+def b64url(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def start(subscription_id: str, query: str, host: str, key: str = KEY, **variables) -> str:
+    data = json.dumps({"query": query, "variables": variables})
+    return json.dumps(
+        {
+            "id": subscription_id,
+            "type": "start",
+            "payload": {"data": data, "extensions": {"authorization": header(host, key)}},
+        }
+    )
+
+
+async def next_of(ws, kind: str) -> dict:
+    """The next message of `kind`, skipping keep-alives."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if message["type"] == kind:
+            return message
+        assert message["type"] == "ka", message
+
+
+def test_gql_subscribers_receive_matching_mutations_only(gateway):
+    url, hub = gateway
+    host = url.removeprefix("http://")
+    query = gql("subscription($c: ID!) { onEvent(channel: $c) { channel text } }")
+    query.variable_values = {"c": "a"}
+
+    async def scenario():
+        transport = AppSyncWebsocketsTransport(
+            url=f"ws://{host}/graphql/realtime",
+            auth=AppSyncApiKeyAuthentication(host=host, api_key=KEY),
+        )
+        received = []
+        async with Client(transport=transport) as session:
+
+            async def listen():
+                async for result in session.subscribe(query):
+                    received.append(result)
+                    if len(received) == 2:
+                        return
+
+            task = asyncio.create_task(listen())
+            await until(lambda: hub.active == 1)
+            for channel, text in (("b", "not for a"), ("a", "one"), ("a", "two")):
+                await asyncio.to_thread(send, url, channel, 1, text)
+            await asyncio.wait_for(task, 5)
+        return received
+
+    received = asyncio.run(scenario())
+    assert received == [
+        {"onEvent": {"channel": "a", "text": "one"}},
+        {"onEvent": {"channel": "a", "text": "two"}},
+    ]
+
+
+def test_the_protocol_with_the_subprotocol_header(gateway):
+    url, hub = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        protocols = ["graphql-ws", "header-" + b64url(header(host))]
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as ws:
+            assert ws.subprotocol == "graphql-ws"
+            await ws.send(json.dumps({"type": "connection_init"}))
+            ack = await next_of(ws, "connection_ack")
+            assert ack["payload"] == {"connectionTimeoutMs": 300000}
+            await next_of(ws, "ka")
+            await ws.send(
+                start("s1", "subscription($c: ID!) { onEvent(channel: $c) { level } }", host, c="a")
+            )
+            assert await next_of(ws, "start_ack") == {"id": "s1", "type": "start_ack"}
+            await asyncio.to_thread(send, url, "a", 7)
+            assert await next_of(ws, "data") == {
+                "id": "s1",
+                "type": "data",
+                "payload": {"data": {"onEvent": {"level": 7}}},
+            }
+            await ws.send(json.dumps({"id": "s1", "type": "stop"}))
+            assert await next_of(ws, "complete") == {"id": "s1", "type": "complete"}
+            assert hub.active == 0
+
+    asyncio.run(scenario())
+
+
+def test_each_start_is_authorized_and_resolved(gateway):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        query = "subscription($c: ID!) { onEvent(channel: $c) { level } }"
+        async with websockets.connect(
+            f"ws://{host}/graphql/realtime?header={base64.b64encode(json.dumps(header(host)).encode()).decode()}&payload=e30=",
+            subprotocols=["graphql-ws"],
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await next_of(ws, "connection_ack")
+            await ws.send(start("bad-key", query, host, key="da2-wrong", c="a"))
+            refused = await next_of(ws, "error")
+            assert refused["id"] == "bad-key"
+            assert refused["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+            await ws.send(start("bad-channel", query, host, c="forbidden"))
+            invalid = await next_of(ws, "error")
+            assert invalid["payload"]["errors"][0]["errorType"] == "ValidationError"
+            await ws.send(json.dumps({"type": "subscribe-please"}))
+            unknown = await next_of(ws, "error")
+            assert unknown["payload"]["errors"][0]["errorType"] == "UnsupportedOperation"
+
+    asyncio.run(scenario())
+
+
+def test_a_bad_connection_header_is_a_connection_error(gateway):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        protocols = ["graphql-ws", "header-" + b64url(header(host, key="da2-wrong"))]
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            error = await next_of(ws, "connection_error")
+            assert error["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+
+    asyncio.run(scenario())
+
+
+def test_enhanced_filters_set_by_the_subscription_resolver_apply(gateway):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        protocols = ["graphql-ws", "header-" + b64url(header(host))]
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await next_of(ws, "connection_ack")
+            await ws.send(start("loud", "subscription { onLoud { level } }", host))
+            await next_of(ws, "start_ack")
+            for level in (1, 2, 3):
+                await asyncio.to_thread(send, url, "any", level)
+            data = await next_of(ws, "data")
+            assert data["payload"]["data"] == {"onLoud": {"level": 3}}
+
+    asyncio.run(scenario())

@@ -21,6 +21,7 @@ from domain.instants import format_instant
 from domain.keys import new_slot_id
 from domain.statuses import BookingStatus, SlotStatus
 from local.engine import Deployment
+from local.event_sources import as_delivered
 from local.lambda_runtime import LambdaRuntime
 from local.sigv4 import SignatureError, verify
 from saga_harness import REGION, create_table, deployed_function, function_spec
@@ -120,7 +121,7 @@ class Realtime:
                 sequence = record["dynamodb"]["SequenceNumber"]
                 if sequence not in self._seen:
                     self._seen.add(sequence)
-                    records.append(_as_delivered(record, self.stream_arn))
+                    records.append(as_delivered(record, self.stream_arn))
         return records
 
     def passes_filter(self, record: dict[str, Any]) -> bool:
@@ -167,13 +168,6 @@ class Realtime:
         for entity in (slot, booking, hold):
             self.table.put_item(Item=entity.to_item())
         return slot, booking, hold
-
-
-def _as_delivered(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record as the event source mapping hands it to the function."""
-    delivered = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
-    delivered["eventSourceARN"] = stream_arn
-    return delivered
 
 
 def as_ttl_removal(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,72 @@
+"""The stream mapping as the local cloud runs it, on the deployed fan-out: filtered records,
+partial failures retried, failing batches bisected, and what cannot be published delivered,
+after its retries, to the on-failure queue in Lambda's format."""
+
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from local.event_sources import StreamMapping
+from realtime_harness import MAPPING, deployed_realtime
+
+
+@pytest.fixture
+def running(dev, aws_env):
+    inputs = dev.one(MAPPING).inputs
+    with deployed_realtime(dev) as realtime:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dlq_name = inputs["destinationConfig"]["onFailure"]["destinationArn"].rsplit(":", 1)[-1]
+        dlq = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
+        mapping = StreamMapping(
+            inputs={**inputs, "eventSourceArn": realtime.stream_arn},
+            streams=realtime.streams,
+            sqs=sqs,
+            lambdas=realtime.runtime,
+        )
+        yield realtime, mapping, sqs, dlq
+
+
+def failures(sqs, dlq: str) -> list[dict]:
+    messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_only_filtered_records_reach_the_function_and_are_published(running):
+    realtime, mapping, sqs, dlq = running
+    slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))
+    assert mapping.poll() == 1  # the slot; its booking and hold marker are filtered out
+    assert [p["slotId"] for p in realtime.endpoint.published] == [slot.slot_id]
+    assert mapping.poll() == 0  # nothing new: the mapping keeps its place in the shard
+    assert failures(sqs, dlq) == []
+
+
+def test_an_unpublishable_record_ends_in_the_dlq_after_its_retries(running):
+    realtime, mapping, sqs, dlq = running
+    first, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))
+    refused, _, _ = realtime.held_slot("b2", expires_in=timedelta(minutes=5))
+    last, _, _ = realtime.held_slot("b3", expires_in=timedelta(minutes=5))
+    realtime.endpoint.refuse.add(refused.slot_id)
+    mapping.poll()
+    retries = mapping.inputs["maximumRetryAttempts"]
+    published = [p["slotId"] for p in realtime.endpoint.published]
+    assert published.count(first.slot_id) == 1
+    # Retried from the failed record on: the records after it go again with it.
+    assert published.count(last.slot_id) == retries + 1
+    [failure] = failures(sqs, dlq)
+    info = failure["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 2 and info["streamArn"] == realtime.stream_arn
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == retries + 1
+
+
+def test_a_batch_that_only_fails_is_bisected_down_to_single_records(running):
+    realtime, mapping, sqs, dlq = running
+    slots = [realtime.held_slot(f"b{n}", expires_in=timedelta(minutes=5))[0] for n in range(2)]
+    realtime.endpoint.refuse.update(slot.slot_id for slot in slots)
+    mapping.poll()
+    found = failures(sqs, dlq)
+    assert sorted(f["DDBStreamBatchInfo"]["batchSize"] for f in found) == [1, 1]
+    assert {f["responseContext"]["functionError"] for f in found} == {"Unhandled"}
+    assert realtime.endpoint.published == []

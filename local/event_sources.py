@@ -172,4 +172,7 @@ def as_delivered(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A GetRecords record as a mapping hands it to a function (times as epoch seconds)."""
     delivered = json.loads(json.dumps(record, default=lambda value: value.timestamp()))
     delivered["eventSourceARN"] = stream_arn
+    identity = delivered.get("userIdentity")
+    if identity:  # GetRecords' PrincipalId/Type are principalId/type in Lambda's events
+        delivered["userIdentity"] = {k[0].lower() + k[1:]: v for k, v in identity.items()}
     return delivered

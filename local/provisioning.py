@@ -77,38 +77,10 @@ class ProvisioningBackend:
         return outputs.get("name") or resource.inputs.get("name") or resource.name
 
     def _table(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
-        inputs = resource.inputs
         name = self._name(resource)
-        keys = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
-        if inputs.get("rangeKey"):
-            keys.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
-        arguments: dict[str, Any] = {
-            "TableName": name,
-            "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
-            "KeySchema": keys,
-            "AttributeDefinitions": [
-                {"AttributeName": a["name"], "AttributeType": a["type"]}
-                for a in inputs.get("attributes", [])
-            ],
-        }
-        indexes = [_index(index) for index in inputs.get("globalSecondaryIndexes", [])]
-        if indexes:
-            arguments["GlobalSecondaryIndexes"] = indexes
-        if inputs.get("streamEnabled"):
-            arguments["StreamSpecification"] = {
-                "StreamEnabled": True,
-                "StreamViewType": inputs.get("streamViewType", "NEW_AND_OLD_IMAGES"),
-            }
-        dynamodb = self.clients("dynamodb")
-        table = dynamodb.create_table(**arguments)["TableDescription"]
-        ttl = inputs.get("ttl") or {}
-        if ttl.get("enabled"):
-            dynamodb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
-            )
+        table = create_table(self.clients("dynamodb"), name, resource.inputs)
         outputs = {
-            **inputs,
+            **resource.inputs,
             "name": name,
             "arn": table["TableArn"],
             "streamArn": table.get("LatestStreamArn", ""),
@@ -235,6 +207,38 @@ _PASSWORD_POLICY = {
     "requireSymbols",
     "temporaryPasswordValidityDays",
 }
+
+
+def create_table(dynamodb: Any, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A table as an `aws.dynamodb.Table`'s inputs declare it: keys, indexes, stream, TTL."""
+    keys = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
+    if inputs.get("rangeKey"):
+        keys.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
+    arguments: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": inputs.get("billingMode", "PAY_PER_REQUEST"),
+        "KeySchema": keys,
+        "AttributeDefinitions": [
+            {"AttributeName": a["name"], "AttributeType": a["type"]}
+            for a in inputs.get("attributes", [])
+        ],
+    }
+    indexes = [_index(index) for index in inputs.get("globalSecondaryIndexes", [])]
+    if indexes:
+        arguments["GlobalSecondaryIndexes"] = indexes
+    if inputs.get("streamEnabled"):
+        arguments["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": inputs.get("streamViewType", "NEW_AND_OLD_IMAGES"),
+        }
+    table = dynamodb.create_table(**arguments)["TableDescription"]
+    ttl = inputs.get("ttl") or {}
+    if ttl.get("enabled"):
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
+        )
+    return table
 
 
 def _index(index: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from moto import mock_aws
 from domain import keys, layout
 from domain.entities import Slot
 from domain.instants import format_instant
+from local import provisioning
 from local.engine import Deployment, RecordedResource
 from local.lambda_runtime import FunctionSpec, LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
@@ -122,31 +123,6 @@ def function_spec(function: RecordedResource, **environment: str) -> FunctionSpe
 
 
 def create_table(name: str, inputs: dict) -> Any:
-    """The table as the recorded BookingTable inputs declare it, stream included."""
-    resource = boto3.resource("dynamodb", region_name=REGION)
-    return resource.create_table(
-        TableName=name,
-        StreamSpecification={
-            "StreamEnabled": bool(inputs.get("streamEnabled")),
-            "StreamViewType": inputs.get("streamViewType", "NEW_AND_OLD_IMAGES"),
-        },
-        BillingMode=inputs["billingMode"],
-        KeySchema=[
-            {"AttributeName": inputs["hashKey"], "KeyType": "HASH"},
-            {"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index["name"],
-                "KeySchema": [
-                    {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
-                    for k in index["keySchemas"]
-                ],
-                "Projection": {"ProjectionType": index["projectionType"]},
-            }
-            for index in inputs["globalSecondaryIndexes"]
-        ],
-    )
+    """The table as the recorded BookingTable inputs declare it (stream and TTL included)."""
+    provisioning.create_table(boto3.client("dynamodb", region_name=REGION), name, inputs)
+    return boto3.resource("dynamodb", region_name=REGION).Table(name)

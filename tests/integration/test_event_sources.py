@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from local.event_sources import StreamMapping
+from local.ttl import TtlExpiry
 from realtime_harness import MAPPING, deployed_realtime
 
 
@@ -70,3 +71,33 @@ def test_a_batch_that_only_fails_is_bisected_down_to_single_records(running):
     assert sorted(f["DDBStreamBatchInfo"]["batchSize"] for f in found) == [1, 1]
     assert {f["responseContext"]["functionError"] for f in found} == {"Unhandled"}
     assert realtime.endpoint.published == []
+
+
+def test_a_hold_abandoned_past_expiry_is_released_by_ttl_and_published(running):
+    realtime, mapping, _, _ = running
+    expired, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=-1))
+    live, _, _ = realtime.held_slot("b2", expires_in=timedelta(minutes=10))
+    mapping.poll()
+    ttl = TtlExpiry(boto3.client("dynamodb", region_name="us-east-1"), "us-east-1")
+    assert ttl.sweep() == 1  # b1's marker; b2's has not expired, slots carry no TTL
+    mapping.poll()  # the TTL removal: the fan-out reopens the slot
+    mapping.poll()  # the reopening: published
+    statuses = [(p["slotId"], p["status"]) for p in realtime.endpoint.published]
+    assert statuses[-1] == (expired.slot_id, "OPEN")
+    assert (live.slot_id, "OPEN") not in statuses
+    assert ttl.sweep() == 0
+
+
+def test_ttl_waits_out_its_delay_and_marks_only_its_own_deletions(running):
+    realtime, _, _, _ = running
+    realtime.held_slot("b1", expires_in=timedelta(seconds=-30))
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    assert TtlExpiry(client, "us-east-1", delay_seconds=3600).sweep() == 0
+    realtime.table.delete_item(Key={"pk": "BOOKING#b1", "sk": "META"})  # an ordinary delete
+    assert TtlExpiry(client, "us-east-1").sweep() == 1
+    removals = [r for r in realtime.new_records() if r["eventName"] == "REMOVE"]
+    identities = {r["dynamodb"]["Keys"]["pk"]["S"]: r.get("userIdentity") for r in removals}
+    assert identities == {
+        "BOOKING#b1": None,
+        "HOLD#b1": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+    }

@@ -1,17 +1,21 @@
-"""Event source mappings for streams, as Lambda runs them: records read from the stream's shards,
-kept or dropped by the mapping's filter criteria (EventBridge patterns, via moto's matcher),
-batched, and handed to the function; partial batch failures retried from the first failed
-record, a failing batch bisected, retries bounded, and what is still failing described to the
-on-failure destination (an SQS queue) in Lambda's format.
+"""Event source mappings, as Lambda runs them; `poll()` reads and processes once (the local cloud
+calls it on a timer).
 
-`poll()` reads and processes once; the local cloud calls it on a timer.
+- Streams: records read from the stream's shards, kept or dropped by the mapping's filter
+  criteria (EventBridge patterns, via moto's matcher), batched, and handed to the function;
+  partial batch failures retried from the first failed record, a failing batch bisected, retries
+  bounded, and what still fails described to the on-failure destination (an SQS queue) in
+  Lambda's format.
+- Queues: messages received in batches, filtered (on their JSON body), handed to the function;
+  what succeeded is deleted, what failed (the batch item failures, or the whole batch on a
+  function error) becomes visible again — and the queue's own redrive policy moves a message
+  that keeps failing to its dead-letter queue after maxReceiveCount receives.
 """
 
 import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +24,11 @@ from moto.events.models import EventPattern
 
 from .lambda_runtime import LambdaRuntime
 
-Invoke = Callable[[list[dict[str, Any]]], tuple[str | None, dict[str, Any] | None]]
+
+def filter_patterns(inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """A mapping's filter criteria, parsed (none: every record passes)."""
+    filters = (inputs.get("filterCriteria") or {}).get("filters") or []
+    return [json.loads(f["pattern"]) for f in filters]
 
 
 @dataclass
@@ -36,13 +44,8 @@ class StreamMapping:
     lambdas: LambdaRuntime
     _iterators: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def patterns(self) -> list[dict[str, Any]]:
-        filters = (self.inputs.get("filterCriteria") or {}).get("filters") or []
-        return [json.loads(f["pattern"]) for f in filters]
-
     def accepts(self, record: dict[str, Any]) -> bool:
-        patterns = self.patterns
+        patterns = filter_patterns(self.inputs)
         return not patterns or any(EventPattern(None, p).matches_event(record) for p in patterns)
 
     def poll(self) -> int:
@@ -176,3 +179,72 @@ def as_delivered(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     if identity:  # GetRecords' PrincipalId/Type are principalId/type in Lambda's events
         delivered["userIdentity"] = {k[0].lower() + k[1:]: v for k, v in identity.items()}
     return delivered
+
+
+@dataclass
+class QueueMapping:
+    """One mapping from an SQS queue to a function."""
+
+    inputs: dict[str, Any]
+    sqs: Any
+    lambdas: LambdaRuntime
+    retry_after_seconds: int = 0
+    """How long a failed message stays invisible (Lambda: the queue's visibility timeout)."""
+
+    def poll(self) -> int:
+        """One receive and its processing; how many messages reached the function."""
+        arn = self.inputs["eventSourceArn"]
+        queue_url = self.sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+        size = min(int(self.inputs.get("batchSize") or 10), 10)
+        messages = self.sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=size, AttributeNames=["All"]
+        ).get("Messages", [])
+        records = [_sqs_record(message, arn) for message in messages]
+        patterns = filter_patterns(self.inputs)
+        kept = [r for r in records if not patterns or any(_matches(p, r) for p in patterns)]
+        done = [r for r in records if r not in kept]  # filtered out: Lambda deletes them
+        failed: list[dict[str, Any]] = []
+        if kept:
+            invocation = self.lambdas.invoke(
+                self.inputs["functionName"], json.dumps({"Records": kept})
+            )
+            payload = json.loads(invocation.payload or b"null")
+            partial = "ReportBatchItemFailures" in (self.inputs.get("functionResponseTypes") or [])
+            if invocation.function_error:
+                failed = kept
+            elif partial and isinstance(payload, dict) and payload.get("batchItemFailures"):
+                ids = {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+                failed = [r for r in kept if r["messageId"] in ids]
+            done += [r for r in kept if r not in failed]
+        for record in done:
+            self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
+        for record in failed:
+            self.sqs.change_message_visibility(
+                QueueUrl=queue_url,
+                ReceiptHandle=record["receiptHandle"],
+                VisibilityTimeout=self.retry_after_seconds,
+            )
+        return len(kept)
+
+
+def _matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
+    """SQS filters see the body as JSON when it is JSON."""
+    try:
+        body = json.loads(record["body"])
+    except ValueError:
+        body = record["body"]
+    return EventPattern(None, pattern).matches_event({**record, "body": body})
+
+
+def _sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": queue_arn.split(":")[3],
+    }

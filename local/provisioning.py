@@ -265,4 +265,5 @@ def archive_root(archive: Any) -> Path:
     if not assets:
         raise EngineError("a function's code must be an AssetArchive of files")
     name, asset = next(iter(assets.items()))
-    return Path(asset.path).parents[len(Path(name).parts) - 1]
+    # Relative asset paths are relative to the program's directory: resolve while it runs.
+    return Path(asset.path).resolve().parents[len(Path(name).parts) - 1]

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PIP_VERSION := 26.0.1
 STACK ?= dev
 
-.PHONY: test unit integration lint format plan policy constraints clean
+.PHONY: dev test unit integration lint format plan policy constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Slate needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
+
+## the whole platform on this machine (moto, the AppSync gateway, event sources) until Ctrl-C
+dev: $(STAMP)
+	$(BIN)/python -m local up --stack $(STACK) --seed devtools/seed.py:seed
 
 ## every test, as CI runs it: lint, format check, then the unit and integration tiers
 test: $(STAMP) lint

@@ -2,10 +2,12 @@
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
-from . import engine, offline, plan, policy
+from . import cloud, engine, offline, plan, policy
 from .project import ProjectError
 
 DEFAULT_PACK = Path("policies")
@@ -37,8 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     policy_parser.add_argument(
         "--config", type=Path, help="policy config JSON, as --policy-pack-config takes it"
     )
+    up_parser = commands.add_parser(
+        "up", help="run the stack locally (moto, the AppSync gateway, event sources) until Ctrl-C"
+    )
+    up_parser.add_argument("-C", dest="directory", type=Path, default=Path.cwd())
+    up_parser.add_argument("--stack", default="dev", help="the stack (default: dev)")
+    up_parser.add_argument("--port", type=int, default=4000, help="the gateway's port (4000)")
+    up_parser.add_argument("--moto-port", type=int, default=0, help="moto's port (a free one)")
+    up_parser.add_argument("--seed", help="FILE.py:FUNCTION in the project, run once it is up")
     args = parser.parse_args(argv)
 
+    if args.command == "up":
+        return _up(args)
     try:
         deployment = engine.run(args.directory, args.stack, offline.OfflineBackend)
         if args.command == "policy":
@@ -54,6 +66,32 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(plan.as_json(deployment), indent=2, sort_keys=True))
     else:
         print(plan.as_text(deployment))
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    settings = cloud.Settings(port=args.port, moto_port=args.moto_port, seed=args.seed)
+    local = cloud.LocalCloud(args.directory, args.stack, settings)
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        discovery = local.start()
+    except (ProjectError, engine.EngineError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"GraphQL    {discovery['graphqlUrl']}")
+    print(f"Realtime   {discovery['realtimeUrl']}")
+    print(f"AWS (moto) {discovery['awsEndpoint']}  region {discovery['region']}")
+    print(f"User pool  {discovery['userPoolId']}  client {discovery['userPoolClientId']}")
+    for user in discovery["users"]:
+        groups = ", ".join(user["groups"]) or "customer"
+        print(f"Sign in    {user['username']} / {user['password']}  ({groups})")
+    print(f"Discovery  {args.directory.resolve() / cloud.DISCOVERY}")
+    print("Ready. Ctrl-C stops everything.", flush=True)
+    stopped.wait()
+    local.stop()
+    print("Stopped.")
     return 0
 
 

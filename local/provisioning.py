@@ -20,11 +20,12 @@ from .offline import OfflineBackend
 Clients = Callable[[str], Any]
 """Service name → a boto3 client for the local AWS."""
 
+GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"
 RECORDED_ONLY = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:kms/key:Key",
-    "aws:appsync/graphQLApi:GraphQLApi",
+    GRAPHQL_API,
     "aws:appsync/dataSource:DataSource",
     "aws:appsync/function:Function",
     "aws:appsync/resolver:Resolver",
@@ -37,10 +38,18 @@ RECORDED_ONLY = {
 class ProvisioningBackend:
     """Creates resources in the local AWS that `clients` reach."""
 
-    def __init__(self, context: StackContext, clients: Clients, lambdas: LambdaRuntime) -> None:
+    def __init__(
+        self,
+        context: StackContext,
+        clients: Clients,
+        lambdas: LambdaRuntime,
+        api_uris: dict[str, str] | None = None,
+    ) -> None:
         self.context = context
         self.clients = clients
         self.lambdas = lambdas
+        self.api_uris = api_uris
+        """Where the local gateway serves GraphQL APIs (`GRAPHQL`, `REALTIME`), if it does."""
         self.recorder = OfflineBackend(context)
         self._creators: dict[str, Callable[[ResourceRequest], tuple[str, dict[str, Any]]]] = {
             "aws:dynamodb/table:Table": self._table,
@@ -54,15 +63,20 @@ class ProvisioningBackend:
         }
 
     @classmethod
-    def factory(cls, clients: Clients, lambdas: LambdaRuntime) -> Callable[[StackContext], Any]:
-        return lambda context: cls(context, clients, lambdas)
+    def factory(
+        cls, clients: Clients, lambdas: LambdaRuntime, api_uris: dict[str, str] | None = None
+    ) -> Callable[[StackContext], Any]:
+        return lambda context: cls(context, clients, lambdas, api_uris)
 
     def create(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
         creator = self._creators.get(resource.type)
         if creator is not None:
             return creator(resource)
         if resource.type in RECORDED_ONLY:
-            return self.recorder.create(resource)
+            resource_id, outputs = self.recorder.create(resource)
+            if resource.type == GRAPHQL_API and self.api_uris:
+                outputs["uris"] = dict(self.api_uris)
+            return resource_id, outputs
         raise EngineError(
             f"{resource.name}: the local cloud cannot create a {resource.type} "
             f"(it runs {', '.join(sorted({*self._creators, *RECORDED_ONLY}))})"

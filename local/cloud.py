@@ -1,0 +1,229 @@
+"""The local cloud: a stack run on this machine, AppSync-compatible, with no AWS account.
+
+Every resource is provisioned into moto (served on loopback for outside clients, and in-process
+for the functions and the gateway, sharing the same state); the AppSync gateway serves the
+stack's API over HTTP and WebSocket; a pump runs the event source mappings, the schedules and
+TTL expiry. Discovery goes to `.slate/local.json` in the project directory while it runs.
+"""
+
+import json
+import logging
+import os
+import re
+import runpy
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from . import engine
+from .appsync import GraphQLEngine, LocalServices, deployed_apis
+from .event_sources import QueueMapping, StreamMapping
+from .gateway import Authorizer, gateway_app, serving
+from .gateway.server import HOST, free_port
+from .lambda_runtime import LambdaRuntime
+from .moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from .project import Project
+from .provisioning import ProvisioningBackend
+from .ttl import TtlExpiry
+
+DISCOVERY = Path(".slate") / "local.json"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret"}
+RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
+log = logging.getLogger("local.cloud")
+
+Seed = Callable[["LocalCloud"], list[dict[str, Any]]]
+
+
+@dataclass
+class Settings:
+    port: int = 4000
+    moto_port: int = 0
+    poll_seconds: float = 0.5
+    ttl_delay_seconds: float = 0.0
+    keep_alive_seconds: float = 60.0
+    seed: str | None = None
+    """`path/to/file.py:function` in the project: called once everything runs."""
+
+
+@dataclass
+class LocalCloud:
+    directory: Path
+    stack: str
+    settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        self.directory = Path(self.directory).resolve()
+        self._exit = ExitStack()
+        self._stop = threading.Event()
+        self.lambdas = LambdaRuntime()
+        self.discovery: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        """An in-process client of the local AWS."""
+        return boto3.client(service, region_name=self.region)
+
+    def start(self) -> dict[str, Any]:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> dict[str, Any]:
+        project = Project.load(self.directory)
+        config = project.stack_config(self.stack)
+        self.region = config.get("aws:region") or os.environ.get("AWS_REGION") or "us-east-1"
+        for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}.items():
+            os.environ.setdefault(name, value)
+        os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+        port = self.settings.port or free_port()
+        moto_port = self.settings.moto_port or free_port()
+        server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
+        server.start()
+        self._exit.callback(server.stop)
+        mock = mock_aws(config=MOTO_CONFIG)
+        mock.start(reset=False)
+        self._exit.callback(mock.stop)
+        self._exit.enter_context(local_aws(self.lambdas))
+        base = f"http://{HOST}:{port}"
+        uris = {"GRAPHQL": f"{base}/graphql", "REALTIME": f"ws://{HOST}:{port}/graphql/realtime"}
+        self.deployment = engine.run(
+            self.directory, self.stack, ProvisioningBackend.factory(self.client, self.lambdas, uris)
+        )
+        [api] = deployed_apis(
+            self.deployment,
+            LocalServices(
+                self.client("dynamodb"),
+                self.client("stepfunctions"),
+                self.lambdas,
+                wait_for_execution,
+            ),
+        )
+        self.engine = GraphQLEngine(api.config)
+        self._exit.callback(self.engine.close)
+        pool_id = self.user_pool_id
+        clients = [
+            r.id
+            for r in self.deployment.of_type(USER_POOL_CLIENT)
+            if r.inputs.get("userPoolId") == pool_id
+        ]
+        authorizer = Authorizer(
+            config=api.config.auth,
+            account_id=self.client("sts").get_caller_identity()["Account"],
+            api_keys=frozenset(api.api_keys),
+            user_pool_id=pool_id,
+            client_ids=frozenset(clients),
+            jwks=self._jwks,
+            secret_for=_environment_secret,
+        )
+        app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
+        self._exit.enter_context(serving(app, port))
+        pumps = self._pumps()
+        users = self._seed()
+        self._run(pumps)  # what the seed wrote is processed before anyone is told we are ready
+        self._start_pump(pumps)
+        self.discovery = {
+            "graphqlUrl": uris["GRAPHQL"],
+            "realtimeUrl": uris["REALTIME"],
+            "region": self.region,
+            "awsEndpoint": f"http://{HOST}:{moto_port}",
+            "userPoolId": pool_id,
+            "userPoolClientId": clients[0] if clients else None,
+            "apiKey": api.api_keys[0] if api.api_keys else None,
+            "users": users,
+        }
+        path = self.directory / DISCOVERY
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(self.discovery, indent=2))
+        self._exit.callback(path.unlink, missing_ok=True)
+        return self.discovery
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._exit.close()
+
+    @property
+    def user_pool_id(self) -> str | None:
+        """The user pool of the stack's API (its Cognito auth mode)."""
+        [api] = self.deployment.of_type("aws:appsync/graphQLApi:GraphQLApi")
+        return (api.inputs.get("userPoolConfig") or {}).get("userPoolId")
+
+    def _jwks(self, pool_id: str) -> dict[str, Any]:
+        url = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}/.well-known/jwks.json"
+        return requests.get(url, timeout=5).json()  # answered in-process by moto
+
+    def _seed(self) -> list[dict[str, Any]]:
+        if not self.settings.seed:
+            return []
+        path, _, function = self.settings.seed.partition(":")
+        seed: Seed = runpy.run_path(str(self.directory / path))[function or "seed"]
+        return seed(self)
+
+    def _pumps(self) -> list[Callable[[], Any]]:
+        """One poll of each event source, TTL expiry and each schedule."""
+        pumps: list[Callable[[], Any]] = []
+        for mapping in self.deployment.of_type(MAPPING):
+            source = mapping.inputs["eventSourceArn"]
+            if ":dynamodb:" in source:
+                streams = self.client("dynamodbstreams")
+                pumps.append(
+                    StreamMapping(mapping.inputs, streams, self.client("sqs"), self.lambdas).poll
+                )
+            elif ":sqs:" in source:
+                pumps.append(QueueMapping(mapping.inputs, self.client("sqs"), self.lambdas).poll)
+        ttl = TtlExpiry(self.client("dynamodb"), self.region, self.settings.ttl_delay_seconds)
+        pumps.append(ttl.sweep)
+        pumps += [self._schedule(s.inputs) for s in self.deployment.of_type(SCHEDULE)]
+        return pumps
+
+    def _start_pump(self, pumps: list[Callable[[], Any]]) -> None:
+        thread = threading.Thread(target=self._pump, args=(pumps,), name="local-pump", daemon=True)
+        thread.start()
+        self._exit.callback(thread.join, 10)
+
+    def _schedule(self, inputs: dict[str, Any]) -> Callable[[], None]:
+        match = RATE.match(inputs.get("scheduleExpression", ""))
+        if not match:
+            raise engine.EngineError(f"unsupported schedule {inputs.get('scheduleExpression')!r}")
+        interval = int(match.group(1)) * RATE_SECONDS[match.group(2).rstrip("s")]
+        target = inputs["target"]["arn"]
+        due = [time.monotonic() + interval]
+
+        def tick() -> None:
+            if time.monotonic() >= due[0]:
+                due[0] += interval
+                self.lambdas.invoke(target, json.dumps({}))
+
+        return tick
+
+    def _pump(self, pumps: list[Callable[[], Any]]) -> None:
+        while not self._stop.wait(self.settings.poll_seconds):
+            self._run(pumps)
+
+    @staticmethod
+    def _run(pumps: list[Callable[[], Any]]) -> None:
+        for pump in pumps:
+            try:
+                pump()
+            except Exception:  # a failing source must not stop the others
+                log.exception("an event source failed")
+
+
+def _environment_secret(access_key: str) -> str | None:
+    """The local cloud's one IAM identity: the credentials in its environment."""
+    if access_key != os.environ.get("AWS_ACCESS_KEY_ID"):
+        return None
+    return os.environ.get("AWS_SECRET_ACCESS_KEY")

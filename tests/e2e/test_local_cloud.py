@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
@@ -98,16 +99,19 @@ def test_discovery_names_every_endpoint_and_the_demo_users(cloud):
     assert groups.count(()) >= 2 and ("admins",) in groups
 
 
-def test_two_watchers_see_a_booking_live(cloud):
-    _, discovery, port = cloud
-    alice, bob = (token(discovery, f"{n}@example.com") for n in ("alice", "bob"))
-    with http_client(discovery, alice) as session:
-        venues = session.execute(gql("{ venues { venueId } }"))["venues"]
-        venue = venues[0]["venueId"]
+def open_slot(discovery: dict, jwt: str, index: int = 0) -> tuple[str, str]:
+    """(venue, slot): the demo venue's `index`-th open slot."""
+    with http_client(discovery, jwt) as session:
+        venue = session.execute(gql("{ venues { venueId } }"))["venues"][0]["venueId"]
         slots_query = gql("query($v: ID!) { venueSlots(venueId: $v) { slotId status } }")
         slots_query.variable_values = {"v": venue}
         slots = session.execute(slots_query)["venueSlots"]
-    slot = next(s["slotId"] for s in slots if s["status"] == "OPEN")
+    return venue, [s["slotId"] for s in slots if s["status"] == "OPEN"][index]
+
+
+def watch_while(discovery: dict, port: int, jwts: list, venue: str, slot: str, *, act, last: str):
+    """Statuses of `slot` each watcher saw while `act()` ran, up to status `last`; and what
+    `act` returned."""
     host = f"127.0.0.1:{port}"
     watch = gql("subscription($v: ID!) { onSlotUpdate(venueId: $v) { slotId status } }")
     watch.variable_values = {"v": venue}
@@ -120,30 +124,112 @@ def test_two_watchers_see_a_booking_live(cloud):
             async for update in live.subscribe(watch):
                 if update["onSlotUpdate"]["slotId"] == slot:
                     seen.append(update["onSlotUpdate"]["status"])
-                    if seen[-1] == "BOOKED":
+                    if seen[-1] == last:
                         return
 
-    async def scenario() -> tuple[list, list, dict]:
-        seen_by = ([], [])
+    async def scenario():
+        seen_by = [[] for _ in jwts]
         tasks = [
-            asyncio.create_task(watcher(jwt, seen))
-            for jwt, seen in zip((alice, bob), seen_by, strict=True)
+            asyncio.create_task(watcher(jwt, seen)) for jwt, seen in zip(jwts, seen_by, strict=True)
         ]
-        await asyncio.sleep(2)  # both subscriptions acknowledged
-        booking = await asyncio.to_thread(book, discovery, alice, venue, slot)
+        await asyncio.sleep(2)  # every subscription acknowledged
+        outcome = await asyncio.to_thread(act)
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
-        return *seen_by, booking
+        return seen_by, outcome
 
-    seen_by_alice, seen_by_bob, booking = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_two_watchers_see_a_booking_live(cloud):
+    _, discovery, port = cloud
+    alice, bob = (token(discovery, f"{n}@example.com") for n in ("alice", "bob"))
+    venue, slot = open_slot(discovery, alice)
+    seen_by, booking = watch_while(
+        discovery,
+        port,
+        [alice, bob],
+        venue,
+        slot,
+        act=lambda: book(discovery, alice, venue, slot),
+        last="BOOKED",
+    )
     assert booking["status"] == "CONFIRMED"
-    assert seen_by_alice == seen_by_bob == ["HELD", "BOOKED"]
+    assert seen_by == [["HELD", "BOOKED"], ["HELD", "BOOKED"]]
 
 
-def book(discovery: dict, jwt: str, venue: str, slot: str) -> dict:
-    request = gql("mutation($v: ID!, $s: ID!) { bookSlot(venueId: $v, slotId: $s) { status } }")
-    request.variable_values = {"v": venue, "s": slot}
-    with http_client(discovery, jwt) as session:
-        return session.execute(request)["bookSlot"]
+def test_a_declined_payment_and_a_cancellation_reopen_the_slot_live(cloud):
+    _, discovery, port = cloud
+    alice, bob = (token(discovery, f"{n}@example.com") for n in ("alice", "bob"))
+    venue, slot = open_slot(discovery, alice)
+    seen_by, declined = watch_while(
+        discovery,
+        port,
+        [alice, bob],
+        venue,
+        slot,
+        act=lambda: book(discovery, bob, venue, slot, fail=True),
+        last="OPEN",
+    )
+    assert declined == "PaymentDeclined"
+    assert seen_by == [["HELD", "OPEN"], ["HELD", "OPEN"]]
+    _, booking = watch_while(
+        discovery,
+        port,
+        [alice],
+        venue,
+        slot,
+        act=lambda: book(discovery, bob, venue, slot),
+        last="BOOKED",
+    )
+
+    def cancel():
+        request = gql("mutation($b: ID!) { cancelBooking(bookingId: $b) { status } }")
+        request.variable_values = {"b": booking["bookingId"]}
+        with http_client(discovery, bob) as session:
+            return session.execute(request)["cancelBooking"]["status"]
+
+    seen_by, cancelled = watch_while(discovery, port, [alice], venue, slot, act=cancel, last="OPEN")
+    assert (cancelled, seen_by) == ("CANCELLED", [["OPEN"]])
+    mine = gql("{ myBookings { bookingId } }")
+    with http_client(discovery, alice) as session:
+        assert booking["bookingId"] not in {
+            b["bookingId"] for b in session.execute(mine)["myBookings"]
+        }
+
+
+def test_twenty_concurrent_bookings_of_one_slot_make_one(cloud):
+    _, discovery, _ = cloud
+    jwt = token(discovery, "alice@example.com")
+    venue, slot = open_slot(discovery, jwt)
+    query = "mutation($v: ID!, $s: ID!) { bookSlot(venueId: $v, slotId: $s) { status } }"
+
+    def attempt(_):
+        return requests.post(
+            discovery["graphqlUrl"],
+            json={"query": query, "variables": {"v": venue, "s": slot}},
+            headers={"Authorization": jwt},
+            timeout=60,
+        ).json()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(attempt, range(20)))
+    assert sum("errors" not in a for a in answers) == 1
+    assert {a["errors"][0]["errorType"] for a in answers if "errors" in a} == {"SlotUnavailable"}
+
+
+def book(discovery: dict, jwt: str, venue: str, slot: str, fail: bool = False):
+    """The booking, or the error type it failed with."""
+    query = (
+        "mutation($v: ID!, $s: ID!, $f: Boolean) {"
+        " bookSlot(venueId: $v, slotId: $s, failPayment: $f) { bookingId status } }"
+    )
+    answer = requests.post(
+        discovery["graphqlUrl"],
+        json={"query": query, "variables": {"v": venue, "s": slot, "f": fail}},
+        headers={"Authorization": jwt},
+        timeout=60,
+    ).json()
+    return answer["errors"][0]["errorType"] if "errors" in answer else answer["data"]["bookSlot"]
 
 
 def test_calls_without_a_valid_token_are_refused(cloud):

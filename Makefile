@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP_VERSION := 26.0.1
 STACK ?= dev
+PORT ?= 4000
 
 .PHONY: dev test unit integration lint format plan policy constraints clean
 
@@ -19,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 
 ## the whole platform on this machine (moto, the AppSync gateway, event sources) until Ctrl-C
 dev: $(STAMP)
-	$(BIN)/python -m local up --stack $(STACK) --seed devtools/seed.py:seed
+	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed
 
 ## every test, as CI runs it: lint, format check, then the unit and integration tiers
 test: $(STAMP) lint

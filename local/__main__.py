@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument("--port", type=int, default=4000, help="the gateway's port (4000)")
     up_parser.add_argument("--moto-port", type=int, default=0, help="moto's port (a free one)")
     up_parser.add_argument("--seed", help="FILE.py:FUNCTION in the project, run once it is up")
+    up_parser.add_argument(
+        "--ttl-delay", type=float, default=0.0, help="seconds TTL lags behind expiry (0)"
+    )
+    up_parser.add_argument(
+        "--schedule-every", type=float, help="fire every schedule this often (seconds)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -70,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    settings = cloud.Settings(port=args.port, moto_port=args.moto_port, seed=args.seed)
+    settings = cloud.Settings(
+        port=args.port,
+        moto_port=args.moto_port,
+        seed=args.seed,
+        ttl_delay_seconds=args.ttl_delay,
+        schedule_seconds=args.schedule_every,
+    )
     local = cloud.LocalCloud(args.directory, args.stack, settings)
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
@@ -80,7 +92,7 @@ def _up(args: argparse.Namespace) -> int:
     except (ProjectError, engine.EngineError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"GraphQL    {discovery['graphqlUrl']}")
+    print(f"GraphQL    {discovery['graphqlUrl'] or '(the stack has no API)'}")
     print(f"Realtime   {discovery['realtimeUrl']}")
     print(f"AWS (moto) {discovery['awsEndpoint']}  region {discovery['region']}")
     print(f"User pool  {discovery['userPoolId']}  client {discovery['userPoolClientId']}")

@@ -54,6 +54,8 @@ class Settings:
     poll_seconds: float = 0.5
     ttl_delay_seconds: float = 0.0
     keep_alive_seconds: float = 60.0
+    schedule_seconds: float | None = None
+    """Fire every schedule this often instead of at its rate (tests, demos)."""
     seed: str | None = None
     """`path/to/file.py:function` in the project: called once everything runs."""
 
@@ -103,7 +105,7 @@ class LocalCloud:
         self.deployment = engine.run(
             self.directory, self.stack, ProvisioningBackend.factory(self.client, self.lambdas, uris)
         )
-        [api] = deployed_apis(
+        apis = deployed_apis(
             self.deployment,
             LocalServices(
                 self.client("dynamodb"),
@@ -112,37 +114,41 @@ class LocalCloud:
                 wait_for_execution,
             ),
         )
-        self.engine = GraphQLEngine(api.config)
-        self._exit.callback(self.engine.close)
+        if len(apis) > 1:
+            raise engine.EngineError("the local cloud serves one GraphQL API per stack")
+        api = apis[0] if apis else None
         pool_id = self.user_pool_id
         clients = [
             r.id
             for r in self.deployment.of_type(USER_POOL_CLIENT)
-            if r.inputs.get("userPoolId") == pool_id
+            if pool_id is None or r.inputs.get("userPoolId") == pool_id
         ]
-        authorizer = Authorizer(
-            config=api.config.auth,
-            account_id=self.client("sts").get_caller_identity()["Account"],
-            api_keys=frozenset(api.api_keys),
-            user_pool_id=pool_id,
-            client_ids=frozenset(clients),
-            jwks=self._jwks,
-            secret_for=_environment_secret,
-        )
-        app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
-        self._exit.enter_context(serving(app, port))
+        if api is not None:
+            self.engine = GraphQLEngine(api.config)
+            self._exit.callback(self.engine.close)
+            authorizer = Authorizer(
+                config=api.config.auth,
+                account_id=self.client("sts").get_caller_identity()["Account"],
+                api_keys=frozenset(api.api_keys),
+                user_pool_id=pool_id,
+                client_ids=frozenset(clients),
+                jwks=self._jwks,
+                secret_for=_environment_secret,
+            )
+            app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
+            self._exit.enter_context(serving(app, port))
         pumps = self._pumps()
         users = self._seed()
         self._run(pumps)  # what the seed wrote is processed before anyone is told we are ready
         self._start_pump(pumps)
         self.discovery = {
-            "graphqlUrl": uris["GRAPHQL"],
-            "realtimeUrl": uris["REALTIME"],
+            "graphqlUrl": uris["GRAPHQL"] if api else None,
+            "realtimeUrl": uris["REALTIME"] if api else None,
             "region": self.region,
             "awsEndpoint": f"http://{HOST}:{moto_port}",
             "userPoolId": pool_id,
             "userPoolClientId": clients[0] if clients else None,
-            "apiKey": api.api_keys[0] if api.api_keys else None,
+            "apiKey": api.api_keys[0] if api and api.api_keys else None,
             "users": users,
         }
         path = self.directory / DISCOVERY
@@ -157,9 +163,11 @@ class LocalCloud:
 
     @property
     def user_pool_id(self) -> str | None:
-        """The user pool of the stack's API (its Cognito auth mode)."""
-        [api] = self.deployment.of_type("aws:appsync/graphQLApi:GraphQLApi")
-        return (api.inputs.get("userPoolConfig") or {}).get("userPoolId")
+        """The user pool of the stack's API (its Cognito auth mode), else the stack's only one."""
+        for api in self.deployment.of_type("aws:appsync/graphQLApi:GraphQLApi"):
+            return (api.inputs.get("userPoolConfig") or {}).get("userPoolId")
+        pools = self.deployment.of_type("aws:cognito/userPool:UserPool")
+        return pools[0].id if len(pools) == 1 else None
 
     def _jwks(self, pool_id: str) -> dict[str, Any]:
         url = f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}/.well-known/jwks.json"
@@ -198,7 +206,9 @@ class LocalCloud:
         match = RATE.match(inputs.get("scheduleExpression", ""))
         if not match:
             raise engine.EngineError(f"unsupported schedule {inputs.get('scheduleExpression')!r}")
-        interval = int(match.group(1)) * RATE_SECONDS[match.group(2).rstrip("s")]
+        interval = self.settings.schedule_seconds or (
+            int(match.group(1)) * RATE_SECONDS[match.group(2).rstrip("s")]
+        )
         target = inputs["target"]["arn"]
         due = [time.monotonic() + interval]
 

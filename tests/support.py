@@ -56,7 +56,7 @@ def component_config(component: str, args: dict, as_outputs: tuple[str, ...] = (
 def stack_variant(directory: Path, stack: str, overrides: dict) -> Path:
     """The Slate project with one more stack: the dev stack's config with `overrides`."""
     directory.mkdir(parents=True, exist_ok=True)
-    for name in ("Pulumi.yaml", "__main__.py", "components", "handlers"):
+    for name in ("Pulumi.yaml", "__main__.py", "components", "handlers", "devtools"):
         (directory / name).symlink_to(REPO / name)
     dev = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
     config = {**dev["config"], **overrides}

@@ -8,8 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -19,10 +22,13 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.requests import RequestsHTTPTransport
 
+from domain import keys
+from domain.entities import Booking, Hold, Slot
+from domain.instants import format_instant
+from domain.statuses import BookingStatus, SlotStatus
 from local.gateway.server import free_port
-from support import REPO
+from support import REPO, stack_variant
 
-DISCOVERY = REPO / ".slate" / "local.json"
 KEYS = {
     "graphqlUrl",
     "realtimeUrl",
@@ -36,8 +42,8 @@ KEYS = {
 STARTUP_SECONDS = 90
 
 
-@pytest.fixture(scope="module")
-def cloud():
+def start_cloud(directory, *options: str):
+    """`python -m local up` in its own process, once it says it is ready."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -45,10 +51,15 @@ def cloud():
             "-m",
             "local",
             "up",
+            "-C",
+            str(directory),
+            "--stack",
+            "e2e",
             "--port",
             str(port),
             "--seed",
             "devtools/seed.py:seed",
+            *options,
         ],
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -63,11 +74,27 @@ def cloud():
         if line.startswith("Ready.") or time.monotonic() > deadline:
             break
     assert output and output[-1].startswith("Ready."), "".join(output)
-    discovery = json.loads(DISCOVERY.read_text())
-    yield process, discovery, port
+    threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
+    discovery = json.loads((directory / ".slate" / "local.json").read_text())
+    return process, discovery, port
+
+
+def stop_cloud(process) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return stack_variant(tmp_path_factory.mktemp("cloud"), "e2e", {})
+
+
+@pytest.fixture(scope="module")
+def cloud(project):
+    process, discovery, port = start_cloud(project)
+    yield process, discovery, port
+    stop_cloud(process)
 
 
 def token(discovery: dict, username: str) -> str:
@@ -197,6 +224,83 @@ def test_a_declined_payment_and_a_cancellation_reopen_the_slot_live(cloud):
         }
 
 
+def aws(discovery: dict, service: str, resource: bool = False):
+    """A client (or resource) of the local cloud's AWS, as any outside tool would use it."""
+    factory = boto3.resource if resource else boto3.client
+    return factory(
+        service,
+        region_name=discovery["region"],
+        endpoint_url=discovery["awsEndpoint"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local-secret",
+    )
+
+
+def abandon(discovery: dict, venue: str, slot: str, booking: str) -> None:
+    """The state a booking leaves when its client vanishes mid-payment, expired a minute ago."""
+    [name] = aws(discovery, "dynamodb").list_tables()["TableNames"]
+    table = aws(discovery, "dynamodb", resource=True).Table(name)
+    current = Slot.from_item(table.get_item(Key=keys.slot_key(venue, slot))["Item"])
+    expired = int(time.time()) - 60
+    table.put_item(
+        Item=replace(
+            current, status=SlotStatus.HELD, hold_expires_at=expired, booking_id=booking
+        ).to_item()
+    )
+    table.put_item(
+        Item=Booking(
+            booking_id=booking,
+            user_sub="ghost",
+            venue_id=venue,
+            slot_id=slot,
+            starts_at=current.starts_at,
+            price=current.price,
+            status=BookingStatus.PENDING,
+            created_at=format_instant(datetime.now(UTC)),
+            updated_at=format_instant(datetime.now(UTC)),
+        ).to_item()
+    )
+    table.put_item(Item=Hold(booking, venue, slot, expired).to_item())
+
+
+def test_an_abandoned_hold_is_released_by_ttl_and_published(cloud):
+    _, discovery, port = cloud
+    alice = token(discovery, "alice@example.com")
+    venue, slot = open_slot(discovery, alice)
+    seen_by, _ = watch_while(
+        discovery,
+        port,
+        [alice],
+        venue,
+        slot,
+        act=lambda: abandon(discovery, venue, slot, "ghost1"),
+        last="OPEN",
+    )
+    assert seen_by == [["HELD", "OPEN"]]
+
+
+def test_a_record_the_fanout_cannot_publish_ends_in_the_on_failure_queue(cloud):
+    _, discovery, _ = cloud
+    [name] = aws(discovery, "dynamodb").list_tables()["TableNames"]
+    table = aws(discovery, "dynamodb", resource=True).Table(name)
+    broken = {
+        **keys.slot_key("v-broken", "20990101T000000Z-deadbeef"),
+        "entity": "Slot",
+        "status": "GONE",
+    }
+    table.put_item(Item=broken)
+    sqs = aws(discovery, "sqs")
+    [dlq] = [url for url in sqs.list_queues()["QueueUrls"] if "dlq" in url]
+    for _ in range(100):
+        messages = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
+        if messages:
+            break
+        time.sleep(0.1)
+    [message] = messages
+    info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"].startswith("arn:aws:dynamodb:")
+
+
 def test_twenty_concurrent_bookings_of_one_slot_make_one(cloud):
     _, discovery, _ = cloud
     jwt = token(discovery, "alice@example.com")
@@ -241,11 +345,11 @@ def test_calls_without_a_valid_token_are_refused(cloud):
     assert refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
 
 
-def test_ctrl_c_leaves_no_process_port_or_discovery(cloud):
+def test_ctrl_c_leaves_no_process_port_or_discovery(cloud, project):
     process, discovery, port = cloud
     process.send_signal(signal.SIGINT)
     assert process.wait(30) == 0
-    assert not DISCOVERY.exists()
+    assert not (project / ".slate" / "local.json").exists()
     moto_port = int(discovery["awsEndpoint"].rsplit(":", 1)[1])
     for freed in (port, moto_port):  # nothing listens any more
         with pytest.raises(ConnectionRefusedError):

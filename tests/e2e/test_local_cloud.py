@@ -1,33 +1,34 @@
 """The local cloud end to end, as `make dev` runs it: `python -m local up` in its own process,
 used with real clients — Cognito sign-in against the moto endpoint, gql over HTTP and over
-AppSync's real-time WebSocket."""
+AppSync's real-time WebSocket, boto3 against the moto endpoint."""
 
-import asyncio
+import gzip
 import json
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import UTC, datetime
+from pathlib import Path
 
-import boto3
+import jwt
+import moto.cognitoidp
 import pytest
 import requests
-from gql import Client, gql
-from gql.transport.appsync_auth import AppSyncJWTAuthentication
-from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
-from gql.transport.requests import RequestsHTTPTransport
+from gql import gql
 
+from cloud_harness import (
+    abandon,
+    aws,
+    book,
+    http_client,
+    open_slot,
+    start_cloud,
+    stop_cloud,
+    token,
+    watch_while,
+)
 from domain import keys
-from domain.entities import Booking, Hold, Slot
-from domain.instants import format_instant
-from domain.statuses import BookingStatus, SlotStatus
-from local.gateway.server import free_port
-from support import REPO, stack_variant
+from support import stack_variant
 
 KEYS = {
     "graphqlUrl",
@@ -39,50 +40,6 @@ KEYS = {
     "apiKey",
     "users",
 }
-STARTUP_SECONDS = 90
-
-
-def start_cloud(directory, *options: str):
-    """`python -m local up` in its own process, once it says it is ready."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local",
-            "up",
-            "-C",
-            str(directory),
-            "--stack",
-            "e2e",
-            "--port",
-            str(port),
-            "--seed",
-            "devtools/seed.py:seed",
-            *options,
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
-    deadline = time.monotonic() + STARTUP_SECONDS
-    output = []
-    for line in process.stdout:
-        output.append(line)
-        if line.startswith("Ready.") or time.monotonic() > deadline:
-            break
-    assert output and output[-1].startswith("Ready."), "".join(output)
-    threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe drained
-    discovery = json.loads((directory / ".slate" / "local.json").read_text())
-    return process, discovery, port
-
-
-def stop_cloud(process) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
 
 
 @pytest.fixture(scope="module")
@@ -97,74 +54,11 @@ def cloud(project):
     stop_cloud(process)
 
 
-def token(discovery: dict, username: str) -> str:
-    cognito = boto3.client(
-        "cognito-idp",
-        region_name=discovery["region"],
-        endpoint_url=discovery["awsEndpoint"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local-secret",
-    )
-    password = next(u["password"] for u in discovery["users"] if u["username"] == username)
-    answer = cognito.initiate_auth(
-        ClientId=discovery["userPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )
-    return answer["AuthenticationResult"]["IdToken"]
-
-
-def http_client(discovery: dict, jwt: str) -> Client:
-    transport = RequestsHTTPTransport(url=discovery["graphqlUrl"], headers={"Authorization": jwt})
-    return Client(transport=transport)
-
-
 def test_discovery_names_every_endpoint_and_the_demo_users(cloud):
     _, discovery, _ = cloud
     assert set(discovery) == KEYS
     groups = [tuple(u["groups"]) for u in discovery["users"]]
     assert groups.count(()) >= 2 and ("admins",) in groups
-
-
-def open_slot(discovery: dict, jwt: str, index: int = 0) -> tuple[str, str]:
-    """(venue, slot): the demo venue's `index`-th open slot."""
-    with http_client(discovery, jwt) as session:
-        venue = session.execute(gql("{ venues { venueId } }"))["venues"][0]["venueId"]
-        slots_query = gql("query($v: ID!) { venueSlots(venueId: $v) { slotId status } }")
-        slots_query.variable_values = {"v": venue}
-        slots = session.execute(slots_query)["venueSlots"]
-    return venue, [s["slotId"] for s in slots if s["status"] == "OPEN"][index]
-
-
-def watch_while(discovery: dict, port: int, jwts: list, venue: str, slot: str, *, act, last: str):
-    """Statuses of `slot` each watcher saw while `act()` ran, up to status `last`; and what
-    `act` returned."""
-    host = f"127.0.0.1:{port}"
-    watch = gql("subscription($v: ID!) { onSlotUpdate(venueId: $v) { slotId status } }")
-    watch.variable_values = {"v": venue}
-
-    async def watcher(jwt: str, seen: list) -> None:
-        transport = AppSyncWebsocketsTransport(
-            url=discovery["realtimeUrl"], auth=AppSyncJWTAuthentication(host=host, jwt=jwt)
-        )
-        async with Client(transport=transport) as live:
-            async for update in live.subscribe(watch):
-                if update["onSlotUpdate"]["slotId"] == slot:
-                    seen.append(update["onSlotUpdate"]["status"])
-                    if seen[-1] == last:
-                        return
-
-    async def scenario():
-        seen_by = [[] for _ in jwts]
-        tasks = [
-            asyncio.create_task(watcher(jwt, seen)) for jwt, seen in zip(jwts, seen_by, strict=True)
-        ]
-        await asyncio.sleep(2)  # every subscription acknowledged
-        outcome = await asyncio.to_thread(act)
-        await asyncio.wait_for(asyncio.gather(*tasks), 30)
-        return seen_by, outcome
-
-    return asyncio.run(scenario())
 
 
 def test_two_watchers_see_a_booking_live(cloud):
@@ -222,45 +116,6 @@ def test_a_declined_payment_and_a_cancellation_reopen_the_slot_live(cloud):
         assert booking["bookingId"] not in {
             b["bookingId"] for b in session.execute(mine)["myBookings"]
         }
-
-
-def aws(discovery: dict, service: str, resource: bool = False):
-    """A client (or resource) of the local cloud's AWS, as any outside tool would use it."""
-    factory = boto3.resource if resource else boto3.client
-    return factory(
-        service,
-        region_name=discovery["region"],
-        endpoint_url=discovery["awsEndpoint"],
-        aws_access_key_id="local",
-        aws_secret_access_key="local-secret",
-    )
-
-
-def abandon(discovery: dict, venue: str, slot: str, booking: str) -> None:
-    """The state a booking leaves when its client vanishes mid-payment, expired a minute ago."""
-    [name] = aws(discovery, "dynamodb").list_tables()["TableNames"]
-    table = aws(discovery, "dynamodb", resource=True).Table(name)
-    current = Slot.from_item(table.get_item(Key=keys.slot_key(venue, slot))["Item"])
-    expired = int(time.time()) - 60
-    table.put_item(
-        Item=replace(
-            current, status=SlotStatus.HELD, hold_expires_at=expired, booking_id=booking
-        ).to_item()
-    )
-    table.put_item(
-        Item=Booking(
-            booking_id=booking,
-            user_sub="ghost",
-            venue_id=venue,
-            slot_id=slot,
-            starts_at=current.starts_at,
-            price=current.price,
-            status=BookingStatus.PENDING,
-            created_at=format_instant(datetime.now(UTC)),
-            updated_at=format_instant(datetime.now(UTC)),
-        ).to_item()
-    )
-    table.put_item(Item=Hold(booking, venue, slot, expired).to_item())
 
 
 def test_an_abandoned_hold_is_released_by_ttl_and_published(cloud):
@@ -321,28 +176,35 @@ def test_twenty_concurrent_bookings_of_one_slot_make_one(cloud):
     assert {a["errors"][0]["errorType"] for a in answers if "errors" in a} == {"SlotUnavailable"}
 
 
-def book(discovery: dict, jwt: str, venue: str, slot: str, fail: bool = False):
-    """The booking, or the error type it failed with."""
-    query = (
-        "mutation($v: ID!, $s: ID!, $f: Boolean) {"
-        " bookSlot(venueId: $v, slotId: $s, failPayment: $f) { bookingId status } }"
-    )
-    answer = requests.post(
-        discovery["graphqlUrl"],
-        json={"query": query, "variables": {"v": venue, "s": slot, "f": fail}},
-        headers={"Authorization": jwt},
-        timeout=60,
-    ).json()
-    return answer["errors"][0]["errorType"] if "errors" in answer else answer["data"]["bookSlot"]
-
-
-def test_calls_without_a_valid_token_are_refused(cloud):
+def test_unauthorized_calls_are_refused_in_appsync_s_shape(cloud):
     _, discovery, _ = cloud
-    refused = requests.post(
-        discovery["graphqlUrl"], json={"query": "{ venues { name } }"}, timeout=10
+    url = discovery["graphqlUrl"]
+    alice = token(discovery, "alice@example.com")
+    claims = jwt.decode(alice, options={"verify_signature": False})
+    expired = forge({**claims, "exp": int(time.time()) - 60})
+    for headers in ({}, {"Authorization": alice[:-4] + "AAAA"}, {"Authorization": expired}):
+        refused = requests.post(
+            url, json={"query": "{ venues { name } }"}, headers=headers, timeout=10
+        )
+        assert refused.status_code == 401, headers
+        assert refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
+    publish = (
+        'mutation { publishSlotUpdate(slot: {venueId: "v", slotId: "s",'
+        ' startsAt: "2099-01-01T00:00:00Z", endsAt: "2099-01-01T01:00:00Z", price: 1,'
+        " status: OPEN}) { slotId } }"
     )
-    assert refused.status_code == 401
-    assert refused.json()["errors"][0]["errorType"] == "UnauthorizedException"
+    for query in ('mutation { createVenue(name: "mine") { venueId } }', publish):  # group; IAM only
+        body = requests.post(
+            url, json={"query": query}, headers={"Authorization": alice}, timeout=10
+        )
+        assert body.json()["errors"][0]["errorType"] == "Unauthorized"
+
+
+def forge(claims: dict) -> str:
+    """A token signed with the key moto's Cognito signs with."""
+    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
+    key = jwt.PyJWK(json.loads(gzip.decompress(path.read_bytes())))
+    return jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": key.key_id})
 
 
 def test_ctrl_c_leaves_no_process_port_or_discovery(cloud, project):

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import boto3
 import requests
 from gql import Client, gql
+from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
-from gql.transport.requests import RequestsHTTPTransport
 
 from domain import keys
 from domain.entities import Booking, Hold, Slot
@@ -78,17 +78,19 @@ def token(discovery: dict, username: str) -> str:
 
 
 def http_client(discovery: dict, jwt: str) -> Client:
-    transport = RequestsHTTPTransport(url=discovery["graphqlUrl"], headers={"Authorization": jwt})
-    return Client(transport=transport)
+    """gql over HTTP, authorized with gql's AppSync auth, as an AppSync client is."""
+    host = discovery["graphqlUrl"].split("/")[2]
+    auth = AppSyncJWTAuthentication(host=host, jwt=jwt)
+    return Client(transport=AIOHTTPTransport(url=discovery["graphqlUrl"], auth=auth))
 
 
 def open_slot(discovery: dict, jwt: str, index: int = 0) -> tuple[str, str]:
     """(venue, slot): the demo venue's `index`-th open slot."""
-    with http_client(discovery, jwt) as session:
-        venue = session.execute(gql("{ venues { venueId } }"))["venues"][0]["venueId"]
-        slots_query = gql("query($v: ID!) { venueSlots(venueId: $v) { slotId status } }")
-        slots_query.variable_values = {"v": venue}
-        slots = session.execute(slots_query)["venueSlots"]
+    session = http_client(discovery, jwt)
+    venue = session.execute(gql("{ venues { venueId } }"))["venues"][0]["venueId"]
+    slots_query = gql("query($v: ID!) { venueSlots(venueId: $v) { slotId status } }")
+    slots_query.variable_values = {"v": venue}
+    slots = session.execute(slots_query)["venueSlots"]
     return venue, [s["slotId"] for s in slots if s["status"] == "OPEN"][index]
 
 

@@ -106,16 +106,13 @@ def test_a_declined_payment_and_a_cancellation_reopen_the_slot_live(cloud):
     def cancel():
         request = gql("mutation($b: ID!) { cancelBooking(bookingId: $b) { status } }")
         request.variable_values = {"b": booking["bookingId"]}
-        with http_client(discovery, bob) as session:
-            return session.execute(request)["cancelBooking"]["status"]
+        return http_client(discovery, bob).execute(request)["cancelBooking"]["status"]
 
     seen_by, cancelled = watch_while(discovery, port, [alice], venue, slot, act=cancel, last="OPEN")
     assert (cancelled, seen_by) == ("CANCELLED", [["OPEN"]])
     mine = gql("{ myBookings { bookingId } }")
-    with http_client(discovery, alice) as session:
-        assert booking["bookingId"] not in {
-            b["bookingId"] for b in session.execute(mine)["myBookings"]
-        }
+    listed = http_client(discovery, alice).execute(mine)["myBookings"]
+    assert booking["bookingId"] not in {b["bookingId"] for b in listed}
 
 
 def test_an_abandoned_hold_is_released_by_ttl_and_published(cloud):

@@ -2,6 +2,8 @@
 used with real clients — Cognito sign-in against the moto endpoint, gql over HTTP and over
 AppSync's real-time WebSocket, boto3 against the moto endpoint."""
 
+import asyncio
+import base64
 import gzip
 import json
 import signal
@@ -14,6 +16,7 @@ import jwt
 import moto.cognitoidp
 import pytest
 import requests
+import websockets
 from gql import gql
 
 from cloud_harness import (
@@ -202,6 +205,58 @@ def forge(claims: dict) -> str:
     path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
     key = jwt.PyJWK(json.loads(gzip.decompress(path.read_bytes())))
     return jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": key.key_id})
+
+
+def test_a_raw_client_speaks_the_protocol_with_the_subprotocol_header(cloud):
+    _, discovery, port = cloud
+    jwt = token(discovery, "bob@example.com")
+    venue, slot = open_slot(discovery, jwt)
+    host = f"127.0.0.1:{port}"
+    header = (
+        base64.urlsafe_b64encode(json.dumps({"host": host, "Authorization": jwt}).encode())
+        .decode()
+        .rstrip("=")
+    )
+    query = json.dumps(
+        {
+            "query": "subscription($v: ID!) { onSlotUpdate(venueId: $v) { slotId status } }",
+            "variables": {"v": venue},
+        }
+    )
+
+    async def scenario() -> None:
+        protocols = ["graphql-ws", f"header-{header}"]
+        async with websockets.connect(discovery["realtimeUrl"], subprotocols=protocols) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            ack = json.loads(await ws.recv())
+            assert ack == {"type": "connection_ack", "payload": {"connectionTimeoutMs": 300000}}
+            start = {
+                "id": "raw-1",
+                "type": "start",
+                "payload": {
+                    "data": query,
+                    "extensions": {"authorization": {"host": host, "Authorization": jwt}},
+                },
+            }
+            await ws.send(json.dumps(start))
+            assert await next_message(ws, "start_ack") == {"id": "raw-1", "type": "start_ack"}
+            await asyncio.to_thread(book, discovery, jwt, venue, slot)
+            data = await next_message(ws, "data")
+            while data["payload"]["data"]["onSlotUpdate"]["slotId"] != slot:  # earlier changes
+                data = await next_message(ws, "data")
+            assert data["payload"]["data"]["onSlotUpdate"] == {"slotId": slot, "status": "HELD"}
+            await ws.send(json.dumps({"id": "raw-1", "type": "stop"}))
+            assert (await next_message(ws, "complete"))["id"] == "raw-1"
+
+    asyncio.run(scenario())
+
+
+async def next_message(ws, kind: str) -> dict:
+    """The next message of `kind`, past keep-alives."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if message["type"] == kind:
+            return message
 
 
 def test_ctrl_c_leaves_no_process_port_or_discovery(cloud, project):

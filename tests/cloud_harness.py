@@ -177,3 +177,19 @@ def book(discovery: dict, jwt: str, venue: str, slot: str, fail: bool = False):
         timeout=60,
     ).json()
     return answer["errors"][0]["errorType"] if "errors" in answer else answer["data"]["bookSlot"]
+
+
+def watch_an_abandoned_hold(discovery: dict, port: int, booking_id: str) -> list[list[str]]:
+    """What a watcher sees of an open slot while a booking abandons it past its expiry."""
+    alice = token(discovery, "alice@example.com")
+    venue, slot = open_slot(discovery, alice)
+    seen_by, _ = watch_while(
+        discovery,
+        port,
+        [alice],
+        venue,
+        slot,
+        act=lambda: abandon(discovery, venue, slot, booking_id),
+        last="OPEN",
+    )
+    return seen_by

@@ -20,7 +20,6 @@ import websockets
 from gql import gql
 
 from cloud_harness import (
-    abandon,
     aws,
     book,
     http_client,
@@ -28,6 +27,7 @@ from cloud_harness import (
     start_cloud,
     stop_cloud,
     token,
+    watch_an_abandoned_hold,
     watch_while,
 )
 from domain import keys
@@ -120,18 +120,7 @@ def test_a_declined_payment_and_a_cancellation_reopen_the_slot_live(cloud):
 
 def test_an_abandoned_hold_is_released_by_ttl_and_published(cloud):
     _, discovery, port = cloud
-    alice = token(discovery, "alice@example.com")
-    venue, slot = open_slot(discovery, alice)
-    seen_by, _ = watch_while(
-        discovery,
-        port,
-        [alice],
-        venue,
-        slot,
-        act=lambda: abandon(discovery, venue, slot, "ghost1"),
-        last="OPEN",
-    )
-    assert seen_by == [["HELD", "OPEN"]]
+    assert watch_an_abandoned_hold(discovery, port, "ghost1") == [["HELD", "OPEN"]]
 
 
 def test_a_record_the_fanout_cannot_publish_ends_in_the_on_failure_queue(cloud):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cloud_harness import abandon, aws, open_slot, start_cloud, stop_cloud, token, watch_while
+from cloud_harness import aws, start_cloud, stop_cloud, watch_an_abandoned_hold
 from local.gateway.server import free_port
 from support import REPO, stack_variant, write_project
 
@@ -19,18 +19,7 @@ def test_the_sweeper_releases_an_abandoned_hold_before_ttl_does(tmp_path):
     project = stack_variant(tmp_path, "e2e", {})
     process, discovery, port = start_cloud(project, "--ttl-delay", "3600", "--schedule-every", "1")
     try:
-        alice = token(discovery, "alice@example.com")
-        venue, slot = open_slot(discovery, alice)
-        seen_by, _ = watch_while(
-            discovery,
-            port,
-            [alice],
-            venue,
-            slot,
-            act=lambda: abandon(discovery, venue, slot, "ghost2"),
-            last="OPEN",
-        )
-        assert seen_by == [["HELD", "OPEN"]]
+        assert watch_an_abandoned_hold(discovery, port, "ghost2") == [["HELD", "OPEN"]]
         [name] = aws(discovery, "dynamodb").list_tables()["TableNames"]
         holds = aws(discovery, "dynamodb").scan(
             TableName=name,

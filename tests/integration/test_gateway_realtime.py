@@ -108,6 +108,12 @@ def start(subscription_id: str, query: str, host: str, key: str = KEY, **variabl
     )
 
 
+def connect(host: str, key: str = KEY):
+    """A WebSocket to the gateway, authorized by the `header-<base64url>` subprotocol."""
+    protocols = ["graphql-ws", "header-" + b64url(header(host, key))]
+    return websockets.connect(f"ws://{host}/graphql", subprotocols=protocols)
+
+
 async def next_of(ws, kind: str) -> dict:
     """The next message of `kind`, skipping keep-alives."""
     while True:
@@ -156,8 +162,7 @@ def test_the_protocol_with_the_subprotocol_header(gateway):
     host = url.removeprefix("http://")
 
     async def scenario():
-        protocols = ["graphql-ws", "header-" + b64url(header(host))]
-        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as ws:
+        async with connect(host) as ws:
             assert ws.subprotocol == "graphql-ws"
             await ws.send(json.dumps({"type": "connection_init"}))
             ack = await next_of(ws, "connection_ack")
@@ -211,8 +216,7 @@ def test_a_bad_connection_header_is_a_connection_error(gateway):
     host = url.removeprefix("http://")
 
     async def scenario():
-        protocols = ["graphql-ws", "header-" + b64url(header(host, key="da2-wrong"))]
-        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as ws:
+        async with connect(host, key="da2-wrong") as ws:
             await ws.send(json.dumps({"type": "connection_init"}))
             error = await next_of(ws, "connection_error")
             assert error["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
@@ -225,8 +229,7 @@ def test_enhanced_filters_set_by_the_subscription_resolver_apply(gateway):
     host = url.removeprefix("http://")
 
     async def scenario():
-        protocols = ["graphql-ws", "header-" + b64url(header(host))]
-        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as ws:
+        async with connect(host) as ws:
             await ws.send(json.dumps({"type": "connection_init"}))
             await next_of(ws, "connection_ack")
             await ws.send(start("loud", "subscription { onLoud { level } }", host))

@@ -9,7 +9,7 @@ PIP_VERSION := 26.0.1
 STACK ?= dev
 PORT ?= 4000
 
-.PHONY: dev test unit integration lint format plan policy constraints clean
+.PHONY: dev test unit integration lint format plan policy bench constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Slate needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -44,6 +44,10 @@ format: $(STAMP)
 ## offline preview of the stack: the resource tree and the stack outputs
 plan: $(STAMP)
 	$(BIN)/python -m local plan --stack $(STACK)
+
+## the local cloud's figures at ~200 and ~10,000 items, as one table (about 3 minutes)
+bench: $(STAMP)
+	$(BIN)/python devtools/bench.py
 
 ## re-pin every transitive dependency after changing a requirements file
 ## the policy pack evaluated offline over a stack (exit 1 on a mandatory violation)

@@ -48,7 +48,8 @@ class RealtimeFanoutArgs(TypedDict, total=False):
     """Stream records per invocation, 1-1000. Default 100."""
 
     batching_window_seconds: int
-    """How long Lambda gathers records before invoking, 0-300 seconds. Default 1."""
+    """How long Lambda gathers records before invoking, 0-300 seconds. Default 0: a live
+    update waits for nothing (a window delays every update by up to its length)."""
 
     maximum_retry_attempts: int
     """Retries of a failing record (after bisecting) before the DLQ, 0-100. Default 5."""
@@ -168,7 +169,7 @@ class RealtimeFanout(pulumi.ComponentResource):
             function_name=fanout.function_arn,
             starting_position="LATEST",
             batch_size=setting("batch_size", 100, 1, 1000),
-            maximum_batching_window_in_seconds=setting("batching_window_seconds", 1, 0, 300),
+            maximum_batching_window_in_seconds=setting("batching_window_seconds", 0, 0, 300),
             function_response_types=["ReportBatchItemFailures"],
             bisect_batch_on_function_error=True,
             maximum_retry_attempts=setting("maximum_retry_attempts", 5, 0, 100),

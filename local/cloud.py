@@ -2,8 +2,9 @@
 
 Every resource is provisioned into moto (served on loopback for outside clients, and in-process
 for the functions and the gateway, sharing the same state); the AppSync gateway serves the
-stack's API over HTTP and WebSocket; a pump runs the event source mappings, the schedules and
-TTL expiry. Discovery goes to `.slate/local.json` in the project directory while it runs.
+stack's API over HTTP and WebSocket; the event source mappings, the schedules and TTL expiry
+each run on a thread of their own, woken by the writes that feed them (`pumps`, `wakeups`).
+Discovery goes to `.slate/local.json` in the project directory while it runs.
 """
 
 import json
@@ -24,7 +25,7 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from . import engine
+from . import engine, wakeups
 from .appsync import GraphQLEngine, LocalServices, deployed_apis
 from .event_sources import QueueMapping, StreamMapping
 from .gateway import Authorizer, gateway_app, serving
@@ -33,7 +34,9 @@ from .lambda_runtime import LambdaRuntime
 from .moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
 from .project import Project
 from .provisioning import ProvisioningBackend
+from .pumps import Pump, Pumps, backoff
 from .ttl import TtlExpiry
+from .wakeups import TTL, Waker, seconds_until_visible
 
 DISCOVERY = Path(".slate") / "local.json"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret"}
@@ -42,6 +45,9 @@ RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
+RETRY_BACKOFF_SECONDS = (0.05, 2.0)
+"""A stream batch's retries: the first wait, and the longest."""
+MINIMUM_WAIT_SECONDS = 0.05
 log = logging.getLogger("local.cloud")
 
 Seed = Callable[["LocalCloud"], list[dict[str, Any]]]
@@ -51,7 +57,6 @@ Seed = Callable[["LocalCloud"], list[dict[str, Any]]]
 class Settings:
     port: int = 4000
     moto_port: int = 0
-    poll_seconds: float = 0.5
     ttl_delay_seconds: float = 0.0
     keep_alive_seconds: float = 60.0
     schedule_seconds: float | None = None
@@ -137,10 +142,10 @@ class LocalCloud:
             )
             app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
             self._exit.enter_context(serving(app, port))
-        pumps = self._pumps()
+        sources = self._sources()
         users = self._seed()
-        self._run(pumps)  # what the seed wrote is processed before anyone is told we are ready
-        self._start_pump(pumps)
+        self._drain(sources)  # what the seed wrote is processed before anyone is told we are ready
+        self._start_sources(sources)
         self.discovery = {
             "graphqlUrl": uris["GRAPHQL"] if api else None,
             "realtimeUrl": uris["REALTIME"] if api else None,
@@ -180,29 +185,49 @@ class LocalCloud:
         seed: Seed = runpy.run_path(str(self.directory / path))[function or "seed"]
         return seed(self)
 
-    def _pumps(self) -> list[Callable[[], Any]]:
-        """One poll of each event source, TTL expiry and each schedule."""
-        pumps: list[Callable[[], Any]] = []
+    def _sources(self) -> list[tuple[str, Pump, Callable[[], int], Waker]]:
+        """Every background source: (name, its pump, one synchronous pass, what wakes it)."""
+        sources = []
         for mapping in self.deployment.of_type(MAPPING):
             source = mapping.inputs["eventSourceArn"]
+            name = f"mapping {mapping.name}"
             if ":dynamodb:" in source:
-                streams = self.client("dynamodbstreams")
-                pumps.append(
-                    StreamMapping(mapping.inputs, streams, self.client("sqs"), self.lambdas).poll
+                waker = Waker(wakeups.stream_source(source.split("/")[1]))
+                stream = StreamMapping(
+                    mapping.inputs,
+                    self.client("dynamodbstreams"),
+                    self.client("sqs"),
+                    self.lambdas,
+                    backoff(waker, *RETRY_BACKOFF_SECONDS),
                 )
+                sources.append((name, stream.pump, stream.poll, waker))
             elif ":sqs:" in source:
-                pumps.append(QueueMapping(mapping.inputs, self.client("sqs"), self.lambdas).poll)
-        ttl = TtlExpiry(self.client("dynamodb"), self.region, self.settings.ttl_delay_seconds)
-        pumps.append(ttl.sweep)
-        pumps += [self._schedule(s.inputs) for s in self.deployment.of_type(SCHEDULE)]
-        return pumps
+                queue_name = source.rsplit(":", 1)[-1]
+                queue = QueueMapping(mapping.inputs, self.client("sqs"), self.lambdas)
+                sources.append(
+                    (
+                        name,
+                        _earliest(
+                            queue.pump, lambda q=queue_name: seconds_until_visible(self.region, q)
+                        ),
+                        queue.poll,
+                        Waker(wakeups.queue_source(queue_name)),
+                    )
+                )
+        ttl = TtlExpiry(self.region, self.settings.ttl_delay_seconds)
+        sources.append(("ttl", _earliest(ttl.sweep, ttl.seconds_until_due), ttl.sweep, Waker(TTL)))
+        for schedule in self.deployment.of_type(SCHEDULE):
+            tick = self._schedule(schedule.inputs)
+            sources.append((f"schedule {schedule.name}", tick, lambda: 0, Waker()))
+        return sources
 
-    def _start_pump(self, pumps: list[Callable[[], Any]]) -> None:
-        thread = threading.Thread(target=self._pump, args=(pumps,), name="local-pump", daemon=True)
-        thread.start()
-        self._exit.callback(thread.join, 10)
+    def _start_sources(self, sources: list[tuple[str, Pump, Callable[[], int], Waker]]) -> None:
+        pumps = Pumps()
+        self._exit.callback(pumps.stop)
+        for name, pump, _, waker in sources:
+            pumps.start(name, pump, waker)
 
-    def _schedule(self, inputs: dict[str, Any]) -> Callable[[], None]:
+    def _schedule(self, inputs: dict[str, Any]) -> Pump:
         match = RATE.match(inputs.get("scheduleExpression", ""))
         if not match:
             raise engine.EngineError(f"unsupported schedule {inputs.get('scheduleExpression')!r}")
@@ -212,24 +237,33 @@ class LocalCloud:
         target = inputs["target"]["arn"]
         due = [time.monotonic() + interval]
 
-        def tick() -> None:
+        def tick() -> float:
             if time.monotonic() >= due[0]:
-                due[0] += interval
+                due[0] = max(due[0] + interval, time.monotonic())
                 self.lambdas.invoke(target, json.dumps({}))
+            return max(0.0, due[0] - time.monotonic())
 
         return tick
 
-    def _pump(self, pumps: list[Callable[[], Any]]) -> None:
-        while not self._stop.wait(self.settings.poll_seconds):
-            self._run(pumps)
-
     @staticmethod
-    def _run(pumps: list[Callable[[], Any]]) -> None:
-        for pump in pumps:
+    def _drain(sources: list[tuple[str, Pump, Callable[[], int], Waker]]) -> None:
+        """One synchronous pass of every source (before their threads start)."""
+        for name, _, once, _ in sources:
             try:
-                pump()
+                once()
             except Exception:  # a failing source must not stop the others
-                log.exception("an event source failed")
+                log.exception("%s failed", name)
+
+
+def _earliest(work: Callable[[], Any], due: Callable[[], float | None]) -> Pump:
+    """A pump that does `work`, then waits for whichever comes first: its own wait (if it
+    returns one) or `due`."""
+
+    def pump() -> float | None:
+        waits = [w for w in (work(), due()) if isinstance(w, float)]
+        return max(MINIMUM_WAIT_SECONDS, min(waits)) if waits else None
+
+    return pump
 
 
 def _environment_secret(access_key: str) -> str | None:

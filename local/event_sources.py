@@ -1,11 +1,15 @@
-"""Event source mappings, as Lambda runs them; `poll()` reads and processes once (the local cloud
-calls it on a timer).
+"""Event source mappings, as Lambda runs them. `poll()` reads and processes what the source holds
+now; `pump()` does the same once a batch is full or the mapping's batching window has passed
+(else it says how long to wait). The local cloud calls `pump` when a write wakes the mapping.
 
 - Streams: records read from the stream's shards, kept or dropped by the mapping's filter
   criteria (EventBridge patterns, via moto's matcher), batched, and handed to the function;
   partial batch failures retried from the first failed record, a failing batch bisected, retries
   bounded, and what still fails described to the on-failure destination (an SQS queue) in
-  Lambda's format.
+  Lambda's format. The mapping's place in each shard moves past a batch only once that batch is
+  done (delivered, or described to the destination): an error while processing loses nothing,
+  and the batch is read again. A response naming a record that is not in the batch fails the
+  whole batch, as Lambda treats it.
 - Queues: messages received in batches, filtered (on their JSON body), handed to the function;
   what succeeded is deleted, what failed (the batch item failures, or the whole batch on a
   function error) becomes visible again — and the queue's own redrive policy moves a message
@@ -16,6 +20,7 @@ import json
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,11 +29,45 @@ from moto.events.models import EventPattern
 
 from .lambda_runtime import LambdaRuntime
 
+GET_RECORDS_LIMIT = 1000
+INVALID_RESPONSE = "InvalidBatchItemFailures"
+"""The function error a response naming records outside its batch counts as."""
+Backoff = Callable[[int], bool]
+"""Waits before retry number n (from 1); False: stop retrying (the cloud is stopping)."""
+
+
+def no_backoff(_attempt: int) -> bool:
+    return True
+
 
 def filter_patterns(inputs: dict[str, Any]) -> list[dict[str, Any]]:
     """A mapping's filter criteria, parsed (none: every record passes)."""
     filters = (inputs.get("filterCriteria") or {}).get("filters") or []
     return [json.loads(f["pattern"]) for f in filters]
+
+
+@dataclass
+class Gathering:
+    """A batching window: when the mapping first saw records it has not delivered yet."""
+
+    window_seconds: float
+    since: float | None = None
+
+    def wait(self, waiting: int, batch_size: int) -> float | None:
+        """Seconds still to gather `waiting` records before delivering; None: deliver now."""
+        if waiting == 0:
+            self.since = None
+            return None
+        if self.window_seconds <= 0 or waiting >= batch_size:
+            return None
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        remaining = self.since + self.window_seconds - now
+        return remaining if remaining > 0 else None
+
+    def delivered(self) -> None:
+        self.since = None
 
 
 @dataclass
@@ -42,35 +81,97 @@ class StreamMapping:
     sqs: Any
     """A boto3 SQS client (for the on-failure destination)."""
     lambdas: LambdaRuntime
-    _iterators: dict[str, str] = field(default_factory=dict)
+    backoff: Backoff = no_backoff
+    _checkpoints: dict[str, str] = field(default_factory=dict)
+    """Shard → the sequence number of the last record done with."""
+    _next: dict[str, str] = field(default_factory=dict)
+    """Shard → an iterator just past its checkpoint, when the last read was all done."""
+    _shards: list[str] = field(default_factory=list)
+    _gathering: Gathering | None = None
+
+    def __post_init__(self) -> None:
+        self._gathering = Gathering(float(self.inputs.get("maximumBatchingWindowInSeconds") or 0))
+        self._patterns = [EventPattern(None, p) for p in filter_patterns(self.inputs)]
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.inputs.get("batchSize") or 100)
 
     def accepts(self, record: dict[str, Any]) -> bool:
-        patterns = filter_patterns(self.inputs)
-        return not patterns or any(EventPattern(None, p).matches_event(record) for p in patterns)
+        return not self._patterns or any(p.matches_event(record) for p in self._patterns)
 
     def poll(self) -> int:
         """Processes what the stream holds now; how many records reached the function."""
+        return sum(self._drain(shard_id) for shard_id in self._shard_ids())
+
+    def pump(self) -> float | None:
+        """`poll`, once a batch is full or the batching window has passed; else the seconds to
+        wait for it."""
+        if self._gathering.window_seconds <= 0:
+            self.poll()
+            return None
+        waiting = sum(
+            len([r for r in self._read(shard_id)[0] if self.accepts(r)])
+            for shard_id in self._shard_ids()
+        )
+        wait = self._gathering.wait(waiting, self.batch_size)
+        if wait is None and waiting:
+            self.poll()
+            self._gathering.delivered()
+        return wait
+
+    def _shard_ids(self) -> list[str]:
+        if not self._shards:
+            arn = self.inputs["eventSourceArn"]
+            description = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+            self._shards = [shard["ShardId"] for shard in description["Shards"]]
+        return self._shards
+
+    def _read(self, shard_id: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The records after the checkpoint (up to GetRecords' limit), and the iterator after
+        them."""
         arn = self.inputs["eventSourceArn"]
-        delivered = 0
-        description = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
-        for shard in description["Shards"]:
-            shard_id = shard["ShardId"]
-            iterator = (
-                self._iterators.get(shard_id)
-                or self.streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+        iterator = self._next.get(shard_id)
+        if iterator is None:
+            checkpoint = self._checkpoints.get(shard_id)
+            position = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": checkpoint}
+                if checkpoint
+                else {"ShardIteratorType": "TRIM_HORIZON"}
             )
-            answer = self.streams.get_records(ShardIterator=iterator)
-            self._iterators[shard_id] = answer["NextShardIterator"]
-            records = [as_delivered(r, arn) for r in answer["Records"]]
-            kept = [r for r in records if self.accepts(r)]
-            size = int(self.inputs.get("batchSize") or 100)
-            for start in range(0, len(kept), size):
-                batch = kept[start : start + size]
-                delivered += len(batch)
+            iterator = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)[
+                "ShardIterator"
+            ]
+        answer = self.streams.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+        return [as_delivered(r, arn) for r in answer["Records"]], answer.get("NextShardIterator")
+
+    def _drain(self, shard_id: str) -> int:
+        """Delivers the shard's records in batches, each checkpointed once done."""
+        delivered = 0
+        while True:
+            records, after = self._read(shard_id)
+            batch: list[dict[str, Any]] = []
+            for record in records:
+                if self.accepts(record):
+                    batch.append(record)
+                if len(batch) == self.batch_size:
+                    self.process(batch, shard_id)
+                    delivered += len(batch)
+                    batch = []
+                    self._checkpoint(shard_id, record)
+            if batch:
                 self.process(batch, shard_id)
-        return delivered
+                delivered += len(batch)
+            if records:
+                self._checkpoint(shard_id, records[-1])
+                if after:
+                    self._next[shard_id] = after
+            if len(records) < GET_RECORDS_LIMIT:
+                return delivered
+
+    def _checkpoint(self, shard_id: str, record: dict[str, Any]) -> None:
+        self._checkpoints[shard_id] = record["dynamodb"]["SequenceNumber"]
+        self._next.pop(shard_id, None)
 
     def process(self, batch: list[dict[str, Any]], shard_id: str) -> None:
         """One batch to its end: done, or described to the on-failure destination."""
@@ -80,16 +181,17 @@ class StreamMapping:
         pending: deque[tuple[list[dict[str, Any]], int]] = deque([(batch, 0)])
         while pending:
             records, attempt = pending.popleft()
+            if attempt and not self.backoff(attempt):
+                raise InterruptedError("the mapping stopped while retrying a batch")
             records = self._fresh(records, shard_id)
             if not records:
                 continue
             error, response = self._invoke(records)
-            if error is None and partial and (response or {}).get("batchItemFailures"):
-                failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-                first = next(
-                    i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed
-                )
-                retry = records[first:]
+            failed = (response or {}).get("batchItemFailures") if partial else None
+            if error is None and failed:
+                retry = _from_first_failure(records, failed)
+                if retry is None:  # a failure that names no record of the batch
+                    error, retry = INVALID_RESPONSE, records
             elif error is not None:
                 retry = records
             else:
@@ -167,6 +269,22 @@ class StreamMapping:
         )
 
 
+def _from_first_failure(
+    records: list[dict[str, Any]], failures: Any
+) -> list[dict[str, Any]] | None:
+    """The records from the first one reported failed on; None if a report names no record of
+    the batch (or is malformed)."""
+    sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+    try:
+        failed = {f["itemIdentifier"] for f in failures}
+    except (KeyError, TypeError):
+        return None
+    if not failed <= set(sequence_numbers):
+        return None
+    first = min(sequence_numbers.index(number) for number in failed)
+    return records[first:]
+
+
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
@@ -191,13 +309,46 @@ class QueueMapping:
     retry_after_seconds: int = 0
     """How long a failed message stays invisible (Lambda: the queue's visibility timeout)."""
 
+    def __post_init__(self) -> None:
+        self._gathering = Gathering(float(self.inputs.get("maximumBatchingWindowInSeconds") or 0))
+        self._queue_url: str | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return min(int(self.inputs.get("batchSize") or 10), 10)
+
+    @property
+    def queue_url(self) -> str:
+        if self._queue_url is None:
+            name = self.inputs["eventSourceArn"].rsplit(":", 1)[-1]
+            self._queue_url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return self._queue_url
+
+    def pump(self) -> float | None:
+        """Receives and processes until the queue shows nothing, once a batch is full or the
+        batching window has passed; else the seconds to wait for it."""
+        if self._gathering.window_seconds > 0:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            waiting = int(attributes["ApproximateNumberOfMessages"])
+            wait = self._gathering.wait(waiting, self.batch_size)
+            if wait is not None:
+                return wait
+        while self._receive()[0]:
+            pass
+        self._gathering.delivered()
+        return None
+
     def poll(self) -> int:
         """One receive and its processing; how many messages reached the function."""
+        return self._receive()[1]
+
+    def _receive(self) -> tuple[int, int]:
+        """(messages received, messages that reached the function)."""
         arn = self.inputs["eventSourceArn"]
-        queue_url = self.sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
-        size = min(int(self.inputs.get("batchSize") or 10), 10)
         messages = self.sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=size, AttributeNames=["All"]
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, AttributeNames=["All"]
         ).get("Messages", [])
         records = [_sqs_record(message, arn) for message in messages]
         patterns = filter_patterns(self.inputs)
@@ -213,18 +364,28 @@ class QueueMapping:
             if invocation.function_error:
                 failed = kept
             elif partial and isinstance(payload, dict) and payload.get("batchItemFailures"):
-                ids = {f["itemIdentifier"] for f in payload["batchItemFailures"]}
-                failed = [r for r in kept if r["messageId"] in ids]
+                failed = _failed_messages(kept, payload["batchItemFailures"])
             done += [r for r in kept if r not in failed]
         for record in done:
-            self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
         for record in failed:
             self.sqs.change_message_visibility(
-                QueueUrl=queue_url,
+                QueueUrl=self.queue_url,
                 ReceiptHandle=record["receiptHandle"],
                 VisibilityTimeout=self.retry_after_seconds,
             )
-        return len(kept)
+        return len(records), len(kept)
+
+
+def _failed_messages(kept: list[dict[str, Any]], failures: Any) -> list[dict[str, Any]]:
+    """The messages a partial batch response names; all of them if it names one that is not
+    in the batch (Lambda counts an invalid response as the whole batch failing)."""
+    ids = {r["messageId"] for r in kept}
+    try:
+        failed = {f["itemIdentifier"] for f in failures}
+    except (KeyError, TypeError):
+        return kept
+    return kept if not failed <= ids else [r for r in kept if r["messageId"] in failed]
 
 
 def _matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:

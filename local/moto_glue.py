@@ -20,6 +20,11 @@
   Slate's correctness requires. moto also backs up every table a transaction touches by copying
   it whole (~110 ms a transaction at 5,000 items); `item_level_transactions` backs up only the
   items the transaction names, and the stream records it added, and restores those on a cancel.
+  Stream reads take the same lock, so a reader never sees a record of a transaction that is
+  then cancelled.
+- DynamoDB queries: moto sorts the whole table for every Query. `indexed_tables` answers them
+  from key-ordered indexes kept by every write (`dynamodb_indexes`), and counts every read of a
+  whole table (`full_table_reads`), so a regression shows as a number, not a slowdown.
 """
 
 import copy
@@ -44,11 +49,13 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from . import dynamodb_indexes, wakeups
 from .lambda_runtime import FUNCTION_ERROR_HEADER, LambdaRuntime, UnknownFunction
 
 MOTO_CONFIG = {
@@ -64,6 +71,9 @@ _ITEM_OPERATIONS = (
     "delete_item",
     "transact_write_items",
 )
+DYNAMODB_LOCK = threading.RLock()
+"""Held by every item operation, transaction and stream read of moto's DynamoDB."""
+_full_table_reads = [0]
 
 
 @contextmanager
@@ -83,12 +93,10 @@ def route_lambda(runtime: LambdaRuntime) -> Iterator[None]:
 
 @contextmanager
 def serialized_dynamodb() -> Iterator[None]:
-    lock = threading.RLock()
-
     def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
         def locked(*args: Any, **kwargs: Any) -> Any:
-            with lock:
+            with DYNAMODB_LOCK:
                 return method(*args, **kwargs)
 
         return locked
@@ -97,6 +105,61 @@ def serialized_dynamodb() -> Iterator[None]:
         for name in _ITEM_OPERATIONS:
             original = getattr(DynamoDBBackend, name)
             patches.enter_context(mock.patch.object(DynamoDBBackend, name, serialized(original)))
+        get_records = serialized(DynamoDBStreamsBackend.get_records)
+        patches.enter_context(mock.patch.object(DynamoDBStreamsBackend, "get_records", get_records))
+        yield
+
+
+def full_table_reads() -> int:
+    """How many times a whole table was read (moto's own query or scan, or an index built)."""
+    return _full_table_reads[0] + dynamodb_indexes.full_reads()
+
+
+@contextmanager
+def indexed_tables() -> Iterator[None]:
+    """Queries from the indexes; every write re-indexes the key it wrote."""
+    put, delete, update = Table.put_item, Table.delete_item, DynamoDBBackend.update_item
+    every_item, indexed_items = Table.all_items, Table.has_idx_items
+
+    def put_item(table: Table, *args: Any, **kwargs: Any) -> Any:
+        item = put(table, *args, **kwargs)
+        dynamodb_indexes.index_of(table).reindex(item.hash_key, item.range_key)
+        return item
+
+    def delete_item(table: Table, hash_key: Any, range_key: Any) -> Any:
+        try:
+            return delete(table, hash_key, range_key)
+        finally:
+            dynamodb_indexes.index_of(table).reindex(hash_key, range_key)
+
+    def update_item(backend: DynamoDBBackend, table_name: str, key: dict, *args, **kwargs):
+        try:
+            return update(backend, table_name, key, *args, **kwargs)
+        finally:
+            table = backend.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key:
+                range_key = key.get(table.range_key_attr) if table.range_key_attr else None
+                dynamodb_indexes.index_of(table).reindex(
+                    DynamoType(key[table.hash_key_attr]),
+                    DynamoType(range_key) if range_key is not None else None,
+                )
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def read(*args: Any, **kwargs: Any) -> Any:
+            _full_table_reads[0] += 1
+            return method(*args, **kwargs)
+
+        return read
+
+    with (
+        mock.patch.object(Table, "query", dynamodb_indexes.indexed_query(Table.query)),
+        mock.patch.object(Table, "put_item", put_item),
+        mock.patch.object(Table, "delete_item", delete_item),
+        mock.patch.object(DynamoDBBackend, "update_item", update_item),
+        mock.patch.object(Table, "all_items", counted(every_item)),
+        mock.patch.object(Table, "has_idx_items", counted(indexed_items)),
+    ):
         yield
 
 
@@ -159,6 +222,11 @@ def _snapshot(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple | None:
 
 
 def _restore(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
+    _put_back(table, hash_value, range_value, item)
+    dynamodb_indexes.index_of(table).reindex(hash_value, range_value)
+
+
+def _put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
     if range_value is None:
         if item is None:
             table.items.pop(hash_value, None)
@@ -245,8 +313,10 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
     # Item-level transactions go inside the serialization, so their backups are taken under it.
     with (
         route_lambda(runtime),
+        indexed_tables(),
         item_level_transactions(),
         serialized_dynamodb(),
         step_functions_interpreter(),
+        wakeups.watching_writes(),
     ):
         yield

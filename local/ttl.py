@@ -4,84 +4,75 @@ deletions carry — `{"type": "Service", "principalId": "dynamodb.amazonaws.com"
 consumers can tell expiry from a delete. `delay_seconds` imitates TTL's lag (AWS: up to days);
 the local cloud keeps it short.
 
-This reads whole tables: it stands in for DynamoDB's own background process, not for an access
-pattern of any application.
+Expired items are found in each table's expiry order (`dynamodb_indexes`), kept as items are
+written, never by reading the table; `seconds_until_due` says when the next one expires, so the
+local cloud sleeps until then (or until a write changes it).
 """
 
 import time
-from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.exceptions import ConditionalCheckFailed
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.table import Table
 
-TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
-"""As GetRecords returns it; Lambda hands it to functions as `type` / `principalId`."""
+from . import dynamodb_indexes
+from .moto_glue import DYNAMODB_LOCK
+from .wakeups import SERVICE_IDENTITY, as_dynamodb_service
+
+TTL_IDENTITY = SERVICE_IDENTITY
 
 
 class TtlExpiry:
-    def __init__(self, client: Any, region: str, delay_seconds: float = 0.0) -> None:
-        self.client = client
+    def __init__(self, region: str, delay_seconds: float = 0.0) -> None:
         self.region = region
         self.delay_seconds = delay_seconds
 
+    @property
+    def backend(self) -> DynamoDBBackend:
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID][self.region]
+
     def sweep(self, now: float | None = None) -> int:
         """Deletes every expired item of every table with TTL on; how many."""
-        cutoff = (time.time() if now is None else now) - self.delay_seconds
+        cutoff = int((time.time() if now is None else now) - self.delay_seconds)
         deleted = 0
-        for name in self.client.list_tables()["TableNames"]:
-            ttl = self.client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            if ttl.get("TimeToLiveStatus") != "ENABLED":
-                continue
-            attribute = ttl["AttributeName"]
-            for item in self._expired(name, attribute, cutoff):
-                deleted += self._expire(name, item, attribute)
+        with DYNAMODB_LOCK:
+            for table in list(self.backend.tables.values()):
+                index = dynamodb_indexes.index_of(table)
+                attribute = index.ttl_attribute
+                for keys, seen in index.expired(cutoff) if attribute else ():
+                    deleted += self._expire(table, attribute, keys, seen)
         return deleted
 
-    def _expired(self, table: str, attribute: str, cutoff: float) -> list[dict[str, Any]]:
-        found, start = [], None
-        while True:
-            page = self.client.scan(
-                TableName=table,
-                FilterExpression="#ttl < :cutoff",
-                ExpressionAttributeNames={"#ttl": attribute},
-                ExpressionAttributeValues={":cutoff": {"N": str(Decimal(int(cutoff)))}},
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            found += page["Items"]
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return found
+    def seconds_until_due(self, now: float | None = None) -> float | None:
+        """Seconds until the next item expires (after the delay); None if none will."""
+        with DYNAMODB_LOCK:
+            expiries = [
+                dynamodb_indexes.index_of(table).next_expiry()
+                for table in list(self.backend.tables.values())
+            ]
+        found = [e for e in expiries if e is not None]
+        if not found:
+            return None
+        # An item expires once the whole second after its TTL value has begun.
+        due = min(found) + 1 + self.delay_seconds
+        return max(0.0, due - (time.time() if now is None else now))
 
-    def _expire(self, table: str, item: dict[str, Any], attribute: str) -> int:
-        key = self._key(table, item)
+    def _expire(self, table: Table, attribute: str, keys: Any, seen: Any) -> int:
+        hash_value, range_value = keys
+        key = {table.hash_key_attr: hash_value.to_json()}
+        if range_value is not None:
+            key[table.range_key_attr] = range_value.to_json()
         try:  # only the item as it was found: a rewrite since is not expired
-            self.client.delete_item(
-                TableName=table,
-                Key=key,
-                ConditionExpression="#ttl = :seen",
-                ExpressionAttributeNames={"#ttl": attribute},
-                ExpressionAttributeValues={":seen": item[attribute]},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return 0
-            raise
-        self._mark_removal(table, key)
+            with as_dynamodb_service():
+                self.backend.delete_item(
+                    table.name,
+                    key,
+                    expression_attribute_names={"#ttl": attribute},
+                    expression_attribute_values={":seen": seen.to_json()},
+                    condition_expression="#ttl = :seen",
+                )
+        except ConditionalCheckFailed:
+            return 0
         return 1
-
-    def _key(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
-        schema = self.client.describe_table(TableName=table)["Table"]["KeySchema"]
-        return {k["AttributeName"]: item[k["AttributeName"]] for k in schema}
-
-    def _mark_removal(self, table: str, key: dict[str, Any]) -> None:
-        """The newest REMOVE record of that key becomes a TTL removal."""
-        shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][self.region].get_table(table).stream_shard
-        if shard is None:
-            return
-        for stream_record in reversed(shard.items):
-            record = stream_record.record
-            if record["eventName"] == "REMOVE" and record["dynamodb"]["Keys"] == key:
-                record["userIdentity"] = dict(TTL_IDENTITY)
-                return

@@ -23,6 +23,7 @@ from domain.statuses import BookingStatus, SlotStatus
 from local.engine import Deployment
 from local.event_sources import as_delivered
 from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import local_aws
 from local.sigv4 import SignatureError, verify
 from saga_harness import REGION, create_table, deployed_function, function_spec
 
@@ -179,9 +180,9 @@ def as_ttl_removal(record: dict[str, Any]) -> dict[str, Any]:
 def deployed_realtime(deployment: Deployment) -> Iterator[Realtime]:
     table_inputs = deployment.one("aws:dynamodb/table:Table")
     filters = deployment.one(MAPPING).inputs["filterCriteria"]["filters"]
-    with publish_endpoint() as endpoint, mock_aws():
+    runtime = LambdaRuntime()
+    with publish_endpoint() as endpoint, mock_aws(), local_aws(runtime):
         table = create_table(table_inputs.outputs["name"], table_inputs.inputs)
-        runtime = LambdaRuntime()
         functions = {}
         for handler in ("fanout", "sweeper"):
             spec = function_spec(deployed_function(deployment, handler), GRAPHQL_URL=endpoint.url)

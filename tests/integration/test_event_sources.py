@@ -78,7 +78,7 @@ def test_a_hold_abandoned_past_expiry_is_released_by_ttl_and_published(running):
     expired, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=-1))
     live, _, _ = realtime.held_slot("b2", expires_in=timedelta(minutes=10))
     mapping.poll()
-    ttl = TtlExpiry(boto3.client("dynamodb", region_name="us-east-1"), "us-east-1")
+    ttl = TtlExpiry("us-east-1")
     assert ttl.sweep() == 1  # b1's marker; b2's has not expired, slots carry no TTL
     mapping.poll()  # the TTL removal: the fan-out reopens the slot
     mapping.poll()  # the reopening: published
@@ -91,10 +91,9 @@ def test_a_hold_abandoned_past_expiry_is_released_by_ttl_and_published(running):
 def test_ttl_waits_out_its_delay_and_marks_only_its_own_deletions(running):
     realtime, _, _, _ = running
     realtime.held_slot("b1", expires_in=timedelta(seconds=-30))
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    assert TtlExpiry(client, "us-east-1", delay_seconds=3600).sweep() == 0
+    assert TtlExpiry("us-east-1", delay_seconds=3600).sweep() == 0
     realtime.table.delete_item(Key={"pk": "BOOKING#b1", "sk": "META"})  # an ordinary delete
-    assert TtlExpiry(client, "us-east-1").sweep() == 1
+    assert TtlExpiry("us-east-1").sweep() == 1
     removals = [r for r in realtime.new_records() if r["eventName"] == "REMOVE"]
     identities = {r["dynamodb"]["Keys"]["pk"]["S"]: r.get("userIdentity") for r in removals}
     assert identities == {

@@ -37,7 +37,7 @@ def test_the_stream_mapping_filters_and_fails_safely(dev):
     assert mapping["functionName"] == fanout.outputs["arn"]
     assert fanout.inputs["timeout"] == 60
     assert mapping["startingPosition"] == "LATEST"
-    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (100, 1)
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (100, 0)
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["bisectBatchOnFunctionError"] is True
     assert (mapping["maximumRetryAttempts"], mapping["maximumRecordAgeInSeconds"]) == (5, 3600)
@@ -110,14 +110,14 @@ def test_options(run_component):
             **REQUIRED,
             "sweep_rate_minutes": 5,
             "batch_size": 10,
-            "batching_window_seconds": 0,
+            "batching_window_seconds": 2,
             "maximum_retry_attempts": 2,
             "maximum_record_age_seconds": 600,
         },
     )
     assert deployment.one(SCHEDULE).inputs["scheduleExpression"] == "rate(5 minutes)"
     mapping = deployment.one(MAPPING).inputs
-    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (10, 0)
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"]) == (10, 2)
     assert (mapping["maximumRetryAttempts"], mapping["maximumRecordAgeInSeconds"]) == (2, 600)
     [fanout] = [f for f in deployment.of_type(FUNCTION) if f.inputs["handler"] == "fanout.handler"]
     assert fanout.inputs["environment"]["variables"]["GRAPHQL_URL"] == REQUIRED["graphql_url"]

@@ -79,9 +79,9 @@ class Cloud:
             (self.directory / name).symlink_to(REPO / name)
         (self.directory / "devtools").symlink_to(REPO / "devtools")
         began = time.monotonic()
+        command = ["-m", "local", "up", "-C", str(self.directory), "--port", "0", "--seed", SEED]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local", "up", "-C", str(self.directory)]
-            + ["--port", "0", "--seed", SEED],
+            [sys.executable, *command],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

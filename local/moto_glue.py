@@ -25,6 +25,8 @@
 - DynamoDB queries: moto sorts the whole table for every Query. `indexed_tables` answers them
   from key-ordered indexes kept by every write (`dynamodb_indexes`), and counts every read of a
   whole table (`full_table_reads`), so a regression shows as a number, not a slowdown.
+- DynamoDB calls from inside the process: their responses skip moto's serializer and botocore's
+  parser (`inprocess_dynamodb`).
 """
 
 import copy
@@ -56,6 +58,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from . import dynamodb_indexes, wakeups
+from .inprocess_dynamodb import answering_in_process
 from .lambda_runtime import FUNCTION_ERROR_HEADER, LambdaRuntime, UnknownFunction
 
 MOTO_CONFIG = {
@@ -318,5 +321,6 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         serialized_dynamodb(),
         step_functions_interpreter(),
         wakeups.watching_writes(),
+        answering_in_process(),
     ):
         yield

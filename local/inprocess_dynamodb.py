@@ -1,0 +1,120 @@
+"""DynamoDB calls made inside the local cloud's process skip the wire format they never cross.
+
+A boto3 call to moto in-process normally goes request → JSON → moto's request parser → moto's
+backend → moto's response serializer → JSON → botocore's response parser. The two response
+steps walk the service model for every attribute of every item (most of the CPU of a query of
+100 items). moto's DynamoDB handler already holds the answer as the plain structure botocore's
+parser would build (attribute values as `{"S": …}`, binary as bytes); `answering_in_process`
+hands that structure to botocore directly, for the item operations. The request side, moto's
+handler and backend (its validation, conditions, transactions) are unchanged, and so is every
+error, which botocore still parses from moto's error body.
+
+Only calls bound for AWS's own endpoints while moto's in-process mock is on are answered here;
+a client of the moto server (an `endpoint_url`) pays the wire as any outside client does.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse, create_request_object
+from botocore.parsers import create_parser
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
+from moto.core.responses import ActionResult, BaseResponse
+
+EVENT = "before-call.dynamodb"
+ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+AWS_HOST_SUFFIX = ".amazonaws.com"
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+
+_state = threading.local()
+_enabled = [0]
+_counts = {"serialized": 0, "answered": 0}
+
+
+def counts() -> dict[str, int]:
+    """How many DynamoDB responses moto serialized, and how many were handed over as built."""
+    return dict(_counts)
+
+
+def _answer(model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict] | None:
+    """botocore's `before-call` hook: (response, parsed) instead of a request on the wire."""
+    if not _enabled[0] or not botocore_stubber.enabled or model.name not in ITEM_OPERATIONS:
+        return None
+    if not params["url"].split("/")[2].endswith(AWS_HOST_SUFFIX):
+        return None
+    prepared = create_request_object(params).prepare()
+    _state.captured = None
+    _state.capturing = True
+    try:
+        answered = botocore_stubber.process_request(prepared)
+    finally:
+        _state.capturing = False
+    if answered is None:
+        return None
+    status, headers, body = answered
+    body = body.encode() if isinstance(body, str) else body or b""
+    captured, _state.captured = _state.captured, None
+    parser = create_parser("json")
+    response = {"status_code": status, "headers": headers, "body": body or b"{}"}
+    if captured is None or status >= 300:
+        parsed = parser.parse(response, model.output_shape)
+        _add_modeled_error_fields(parsed, response, model, parser)
+    else:
+        _counts["answered"] += 1
+        parsed = parser.parse({**response, "body": b"{}"}, model.output_shape)
+        members = model.output_shape.members if model.output_shape else {}
+        parsed.update({k: v for k, v in captured.items() if k in members and v is not None})
+    parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
+    return AWSResponse(prepared.url, status, headers, MockRawResponse(body)), parsed
+
+
+def _add_modeled_error_fields(parsed: dict, response: dict, model: Any, parser: Any) -> None:
+    """What botocore's endpoint adds to an error: the fields its error shape models
+    (`CancellationReasons`, the `Item` a failed condition returns)."""
+    code = parsed.get("Error", {}).get("Code")
+    shape = model.service_model.shape_for_error_code(code) if code else None
+    if shape is not None:
+        parsed.update(parser.parse(response, shape))
+
+
+def _serialized(original: Any) -> Any:
+    def serialized(response: BaseResponse, action_result: ActionResult) -> Any:
+        if getattr(_state, "capturing", False) and not isinstance(action_result.result, Exception):
+            _state.captured = action_result.result
+            return 200, {"content-type": JSON_CONTENT_TYPE}, ""
+        if response.service_name == "dynamodb":
+            _counts["serialized"] += 1
+        return original(response, action_result)
+
+    return serialized
+
+
+botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer))
+
+
+@contextmanager
+def answering_in_process() -> Iterator[None]:
+    _enabled[0] += 1
+    try:
+        with mock.patch.object(BaseResponse, "serialized", _serialized(BaseResponse.serialized)):
+            yield
+    finally:
+        _enabled[0] -= 1

@@ -355,6 +355,7 @@ def settle(cloud: Cloud) -> None:
 
 
 def run_scenarios(cloud: Cloud, size: str, apis: list[Api], slots: Slots, rows: dict) -> None:
+    settle(cloud)  # what publishing the slots started (their fan-out) is done
     rows["items"].values[size] = cloud.items()
     reads = measure_reads(apis[0], slots.reads_venue)
     rows["reads"].values[size], rows["reads99"].values[size] = reads

@@ -31,7 +31,7 @@ from .event_sources import QueueMapping, StreamMapping
 from .gateway import Authorizer, gateway_app, serving
 from .gateway.server import HOST, free_port
 from .lambda_runtime import LambdaRuntime
-from .moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from .moto_glue import MOTO_CONFIG, local_aws, wait_for_execution, warm_up_definition
 from .project import Project
 from .provisioning import ProvisioningBackend
 from .pumps import Pump, Pumps, backoff
@@ -44,6 +44,7 @@ RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 RETRY_BACKOFF_SECONDS = (0.05, 2.0)
 """A stream batch's retries: the first wait, and the longest."""
@@ -142,6 +143,7 @@ class LocalCloud:
             )
             app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
             self._exit.enter_context(serving(app, port))
+        self._warm_up()
         sources = self._sources()
         users = self._seed()
         self._drain(sources)  # what the seed wrote is processed before anyone is told we are ready
@@ -184,6 +186,12 @@ class LocalCloud:
         path, _, function = self.settings.seed.partition(":")
         seed: Seed = runpy.run_path(str(self.directory / path))[function or "seed"]
         return seed(self)
+
+    def _warm_up(self) -> None:
+        """What a first request would otherwise wait for: handler imports, parsed workflows."""
+        self.lambdas.preload()
+        for machine in self.deployment.of_type(STATE_MACHINE):
+            warm_up_definition(machine.inputs["definition"], self.region)
 
     def _sources(self) -> list[tuple[str, Pump, Callable[[], int], Waker]]:
         """Every background source: (name, its pump, one synchronous pass, what wakes it)."""

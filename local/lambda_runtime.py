@@ -93,6 +93,14 @@ class LambdaRuntime:
                 return Invocation(_error_payload(error), function_error="Unhandled")
         return Invocation(json.dumps(result).encode())
 
+    def preload(self) -> None:
+        """Imports every function's handler now (each with its environment), so no first
+        request waits for a cold start."""
+        with self._lock:
+            for spec in {spec.name: spec for spec in self._functions.values()}.values():
+                with _environment(spec.environment):
+                    self._handler(spec)
+
     def _handler(self, spec: FunctionSpec) -> Any:
         """The handler function, from a module loaded for this function alone (so its
         import-time setup sees this function's environment), with the code root on the path

@@ -29,9 +29,11 @@
   parser (`inprocess_dynamodb`).
 """
 
+import contextlib
 import copy
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -40,6 +42,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.exceptions import UnknownServiceError
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb import models as dynamodb_models
@@ -52,6 +55,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
@@ -246,9 +250,9 @@ def _put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> Non
 
 
 # Parsed definitions and paths hold no execution state, so they are shared across sessions.
-_parse_program = ExecutionWorker._get_evaluation_entrypoint
 _parse_path = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
 _programs: dict[str, Any] = {}
+_TASK_SERVICE = re.compile(r"arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):")
 _programs_lock = threading.Lock()
 
 
@@ -265,11 +269,7 @@ def step_functions_interpreter() -> Iterator[None]:
             return clients[key]
 
     def program(worker: ExecutionWorker) -> Any:
-        definition = worker._evaluation_details.state_machine_details.definition
-        with _programs_lock:
-            if definition not in _programs:
-                _programs[definition] = _parse_program(worker)
-            return _programs[definition]
+        return parsed_definition(worker._evaluation_details.state_machine_details.definition)
 
     terminated = BaseExecutionWorkerCommunication.terminated
 
@@ -290,6 +290,23 @@ def step_functions_interpreter() -> Iterator[None]:
             yield
     finally:
         logger.setLevel(level)
+
+
+def warm_up_definition(definition: str, region: str) -> None:
+    """What an execution of `definition` would first wait for: its parse (~0.5 s) and the
+    clients of the services its tasks call (tens of milliseconds each)."""
+    parsed_definition(definition)
+    for service in sorted(set(_TASK_SERVICE.findall(definition))):
+        with contextlib.suppress(UnknownServiceError):
+            moto_boto_client.boto_client_for(region, service)
+
+
+def parsed_definition(definition: str) -> Any:
+    """A state machine definition as moto's interpreter runs it, parsed once."""
+    with _programs_lock:
+        if definition not in _programs:
+            _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return _programs[definition]
 
 
 _execution_ends: dict[str, threading.Event] = {}

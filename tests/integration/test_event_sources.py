@@ -3,12 +3,15 @@ partial failures retried, failing batches bisected, and what cannot be published
 after its retries, to the on-failure queue in Lambda's format."""
 
 import json
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import boto3
 import pytest
 
 from local.event_sources import StreamMapping
+from local.lambda_runtime import FunctionSpec
 from local.ttl import TtlExpiry
 from realtime_harness import MAPPING, deployed_realtime
 
@@ -100,3 +103,97 @@ def test_ttl_waits_out_its_delay_and_marks_only_its_own_deletions(running):
         "BOOKING#b1": None,
         "HOLD#b1": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
     }
+
+
+RECORDER = """
+import json
+from pathlib import Path
+
+SEEN = Path(__file__).with_name("seen.jsonl")
+ANSWER = Path(__file__).with_name("answer.json")
+
+
+def handler(event, context):
+    with SEEN.open("a") as seen:
+        seen.write(json.dumps([r["dynamodb"]["SequenceNumber"] for r in event["Records"]]) + "\\n")
+    return json.loads(ANSWER.read_text()) if ANSWER.exists() else {}
+"""
+
+
+@pytest.fixture
+def recorder(running, tmp_path):
+    """A function of the test's own behind the stream mapping: it records each batch it gets
+    and answers what `answer.json` says."""
+    realtime, mapping, sqs, dlq = running
+    (tmp_path / "recorder.py").write_text(RECORDER)
+    realtime.runtime.register(
+        FunctionSpec(
+            name="recorder", arn="arn:recorder", handler="recorder.handler", code_root=tmp_path
+        )
+    )
+
+    def make(**inputs) -> StreamMapping:
+        return StreamMapping(
+            inputs={**mapping.inputs, "functionName": "recorder", "filterCriteria": None, **inputs},
+            streams=mapping.streams,
+            sqs=sqs,
+            lambdas=realtime.runtime,
+        )
+
+    def batches() -> list[list[str]]:
+        path = tmp_path / "seen.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    return realtime, make, batches, tmp_path / "answer.json", (sqs, dlq)
+
+
+def test_a_failure_naming_a_record_outside_the_batch_fails_the_whole_batch(recorder):
+    realtime, make, batches, answer, (sqs, dlq) = recorder
+    answer.write_text(json.dumps({"batchItemFailures": [{"itemIdentifier": "not-in-batch"}]}))
+    realtime.held_slot("b1", expires_in=timedelta(minutes=5))
+    mapping = make(maximumRetryAttempts=2, bisectBatchOnFunctionError=False)
+    mapping.poll()
+    seen = batches()
+    assert len(seen) == 3 and all(batch == seen[0] for batch in seen)  # retried whole, twice
+    [failure] = failures(sqs, dlq)
+    assert failure["responseContext"]["functionError"] == "InvalidBatchItemFailures"
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == len(seen[0])
+    answer.unlink()
+    assert mapping.poll() == 0  # done with: given up on, not read again
+
+
+def test_an_error_while_processing_loses_no_record(recorder):
+    realtime, make, batches, _, _ = recorder
+    realtime.held_slot("b1", expires_in=timedelta(minutes=5))
+    broken = make(
+        maximumRetryAttempts=0,
+        destinationConfig={"onFailure": {"destinationArn": "arn:aws:sqs:us-east-1:1:missing"}},
+    )
+    realtime.runtime.register(
+        FunctionSpec(
+            name="gone", arn="arn:gone", handler="absent.handler", code_root=Path("/nowhere")
+        )
+    )
+    broken.inputs["functionName"] = "gone"  # invoking fails, then so does the destination
+    with pytest.raises(Exception):  # noqa: B017 — whatever the failure, it surfaces
+        broken.poll()
+    broken.inputs["functionName"] = "recorder"
+    assert broken.poll() == 3  # the same records, read again from where the mapping was
+    assert broken.poll() == 0
+    assert len(batches()) == 1
+
+
+def test_the_batching_window_gathers_until_full_or_due(recorder):
+    realtime, make, batches, _, _ = recorder
+    mapping = make(maximumBatchingWindowInSeconds=1, batchSize=6)
+    realtime.held_slot("b1", expires_in=timedelta(minutes=5))  # three records
+    wait = mapping.pump()
+    assert wait is not None and 0 < wait <= 1
+    assert batches() == []
+    time.sleep(wait)
+    assert mapping.pump() is None
+    assert [len(batch) for batch in batches()] == [3]
+    realtime.held_slot("b2", expires_in=timedelta(minutes=5))
+    realtime.held_slot("b3", expires_in=timedelta(minutes=5))  # six: a full batch goes at once
+    assert mapping.pump() is None
+    assert [len(batch) for batch in batches()] == [3, 6]

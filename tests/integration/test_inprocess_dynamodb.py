@@ -1,0 +1,126 @@
+"""DynamoDB item calls made inside the local cloud's process get exactly what the wire path
+gives them — items of every attribute type, errors with their modeled fields — without moto
+serializing a response for them."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from moto import mock_aws
+
+from local import inprocess_dynamodb
+from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import MOTO_CONFIG, local_aws
+
+ITEM = {
+    "b": {"B": b"\x00\x01"},
+    "n": {"N": "1.5"},
+    "l": {"L": [{"S": "a"}, {"NULL": True}, {"BOOL": False}]},
+    "m": {"M": {"x": {"BS": [b"z"]}, "y": {"SS": ["p", "q"]}}},
+    "ns": {"NS": ["1", "2"]},
+}
+
+
+def key(n: int) -> dict:
+    return {"pk": {"S": "p"}, "sk": {"S": f"s{n:03d}"}}
+
+
+def every_item_operation(client) -> list:
+    """The answer (or the error response) of each item operation, in order."""
+    client.create_table(
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
+    )
+    calls = [
+        lambda n=n: client.put_item(TableName="t", Item={**key(n), **ITEM}) for n in range(30)
+    ] + [
+        lambda: client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            Limit=12,
+        ),
+        lambda: client.scan(TableName="t", Limit=5),
+        lambda: client.get_item(TableName="t", Key=key(1)),
+        lambda: client.get_item(TableName="t", Key=key(99)),
+        lambda: client.update_item(
+            TableName="t",
+            Key=key(1),
+            UpdateExpression="SET n = n + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        ),
+        lambda: client.delete_item(TableName="t", Key=key(2), ReturnValues="ALL_OLD"),
+        lambda: client.batch_get_item(RequestItems={"t": {"Keys": [key(3), key(4), key(98)]}}),
+        lambda: client.batch_write_item(
+            RequestItems={
+                "t": [{"PutRequest": {"Item": key(50)}}, {"DeleteRequest": {"Key": key(5)}}]
+            }
+        ),
+        lambda: client.transact_get_items(
+            TransactItems=[{"Get": {"TableName": "t", "Key": key(6)}}]
+        ),
+        lambda: client.transact_write_items(
+            TransactItems=[{"Put": {"TableName": "t", "Item": {**key(51), "n": {"N": "0"}}}}]
+        ),
+        lambda: client.put_item(
+            TableName="t",
+            Item=key(1),
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        ),
+        lambda: client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": key(7),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        ),
+        lambda: client.query(TableName="t", KeyConditionExpression="nope = :p"),
+    ]
+    answers = []
+    for call in calls:
+        try:
+            answers.append(_without_metadata(call()))
+        except ClientError as error:
+            answers.append((type(error).__name__, _without_metadata(error.response)))
+    return answers
+
+
+def _without_metadata(answer: dict) -> dict:
+    return {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+
+
+@pytest.fixture
+def region(aws_env):
+    return "us-east-1"
+
+
+def test_in_process_answers_are_the_wire_answers(region):
+    with mock_aws(config=MOTO_CONFIG):
+        over_the_wire = every_item_operation(boto3.client("dynamodb", region_name=region))
+    with mock_aws(config=MOTO_CONFIG), local_aws(LambdaRuntime()):
+        before = inprocess_dynamodb.counts()
+        in_process = every_item_operation(boto3.client("dynamodb", region_name=region))
+        after = inprocess_dynamodb.counts()
+    assert in_process == over_the_wire
+    assert any(isinstance(a, tuple) and a[0] == "TransactionCanceledException" for a in in_process)
+    # Only CreateTable was serialized; every item operation that succeeded was handed over.
+    assert after["serialized"] - before["serialized"] == 1
+    assert after["answered"] - before["answered"] == 30 + 10
+
+
+def test_a_client_of_the_moto_server_pays_the_wire(region):
+    """An explicit endpoint is an outside client: the hook leaves it alone."""
+    with mock_aws(config=MOTO_CONFIG), local_aws(LambdaRuntime()):
+        client = boto3.client("dynamodb", region_name=region, endpoint_url="http://127.0.0.1:9")
+        with pytest.raises(EndpointConnectionError):
+            client.get_item(TableName="t", Key=key(1))

@@ -1,0 +1,61 @@
+"""The local cloud's background sources: a write wakes its reader at once, a source that is
+retrying delays no other, and stopping ends every one of them promptly."""
+
+import threading
+import time
+
+import boto3
+from moto import mock_aws
+
+from local import wakeups
+from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import local_aws
+from local.pumps import Pumps, backoff
+from local.wakeups import Waker
+
+
+def test_a_write_to_a_table_wakes_the_reader_of_its_stream(aws_env):
+    with mock_aws(), local_aws(LambdaRuntime()):
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+        waker = Waker(wakeups.stream_source("t"))
+        assert waker.wait(0.05) is False  # nothing written: it sleeps
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}})
+        assert waker.wait(0) is True
+        waker.stop()
+
+
+def test_a_retrying_source_delays_no_other_and_stop_ends_both():
+    pumps = Pumps()
+    poisoned, healthy = Waker(("test", "poisoned")), Waker(("test", "healthy"))
+    retry = backoff(poisoned, 30.0, 30.0)
+    ran: list[float] = []
+    retrying = threading.Event()
+
+    def poisoned_pump() -> None:
+        retrying.set()
+        retry(1)  # a batch's retry, waiting out its backoff
+
+    def healthy_pump() -> None:
+        ran.append(time.monotonic())
+
+    pumps.start("poisoned", poisoned_pump, poisoned)
+    pumps.start("healthy", healthy_pump, healthy)
+    assert retrying.wait(2)
+    woken = time.monotonic()
+    wakeups.notify(("test", "healthy"))
+    for _ in range(100):
+        if len(ran) == 2:
+            break
+        time.sleep(0.01)
+    assert len(ran) == 2 and ran[1] - woken < 0.5  # its first run, then the wake-up
+    began = time.monotonic()
+    pumps.stop()
+    assert time.monotonic() - began < 1
+    assert not any(thread.is_alive() for thread in pumps.threads)

@@ -489,10 +489,7 @@ def main() -> int:
         ("Ctrl-C to stopped", "< 2 s", f"{stop_seconds:.1f} s"),
         ("loading to ~10,000 items", "", f"{load_seconds:.0f} s"),
     ]
-    extra += [
-        (f"cold import: {name}", "" if name == "boto3" else "cut", f"{ms:.0f} ms")
-        for name, ms in imports.items()
-    ]
+    extra += [(f"cold import: {name}", "", f"{ms:.0f} ms") for name, ms in imports.items()]
     print_table(list(rows.values()), extra)
     print(f"\nbench took {time.monotonic() - began:.0f} s")
     return 0

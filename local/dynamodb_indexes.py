@@ -17,6 +17,7 @@ operations (`moto_glue.DYNAMODB_LOCK`).
 """
 
 import copy
+import inspect
 import threading
 import weakref
 from collections import defaultdict
@@ -213,55 +214,29 @@ class _Query:
 
 def indexed_query(original: QueryFunction) -> QueryFunction:
     """`Table.query` answered from the indexes; what they cannot answer goes to `original`."""
+    signature = inspect.signature(original)
 
-    def query(  # noqa: PLR0917 — moto's own signature
-        table: Table,
-        hash_key: DynamoType | None,
-        range_comparison: str | None,
-        range_objs: list[DynamoType],
-        limit: int,
-        exclusive_start_key: dict[str, Any] | None,
-        scan_index_forward: bool,
-        projection_expressions: list[list[str]] | None,
-        index_name: str | None = None,
-        consistent_read: bool = False,
-        filter_expression: Any = None,
-        hash_key_conditions: list[tuple[str, DynamoType]] | None = None,
-        range_key_conditions: list[tuple[str, str, list[DynamoType]]] | None = None,
-        **filter_kwargs: Any,
-    ) -> tuple[list[Item], int, dict[str, Any] | None]:
+    def query(table: Table, *args: Any, **kwargs: Any) -> tuple[list[Item], int, Any]:
+        bound = signature.bind(table, *args, **kwargs)
+        bound.apply_defaults()
+        given = bound.arguments
         request = _Query(
-            hash_key,
-            range_comparison,
-            range_objs,
-            limit,
-            exclusive_start_key,
-            scan_index_forward,
-            projection_expressions,
-            index_name,
-            consistent_read,
-            filter_expression,
-            hash_key_conditions or [],
-            range_key_conditions or [],
+            given["hash_key"],
+            given["range_comparison"],
+            given["range_objs"],
+            given["limit"],
+            given["exclusive_start_key"],
+            given["scan_index_forward"],
+            given["projection_expressions"],
+            given["index_name"],
+            given["consistent_read"],
+            given["filter_expression"],
+            given["hash_key_conditions"] or [],
+            given["range_key_conditions"] or [],
         )
-        plan = None if filter_kwargs else _plan(table, request)
+        plan = None if given["filter_kwargs"] else _plan(table, request)
         if plan is None:
-            return original(
-                table,
-                hash_key,
-                range_comparison,
-                range_objs,
-                limit,
-                exclusive_start_key,
-                scan_index_forward,
-                projection_expressions,
-                index_name,
-                consistent_read,
-                filter_expression,
-                hash_key_conditions=hash_key_conditions,
-                range_key_conditions=range_key_conditions,
-                **filter_kwargs,
-            )
+            return original(table, *args, **kwargs)
         return plan.run(request)
 
     return query

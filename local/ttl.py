@@ -19,9 +19,7 @@ from moto.dynamodb.models.table import Table
 
 from . import dynamodb_indexes
 from .moto_glue import DYNAMODB_LOCK
-from .wakeups import SERVICE_IDENTITY, as_dynamodb_service
-
-TTL_IDENTITY = SERVICE_IDENTITY
+from .wakeups import as_dynamodb_service
 
 
 class TtlExpiry:

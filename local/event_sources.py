@@ -306,8 +306,9 @@ class QueueMapping:
     inputs: dict[str, Any]
     sqs: Any
     lambdas: LambdaRuntime
-    retry_after_seconds: int = 0
-    """How long a failed message stays invisible (Lambda: the queue's visibility timeout)."""
+    retry_after_seconds: int | None = None
+    """How long a failed message stays invisible; None: the queue's visibility timeout, as
+    Lambda leaves it."""
 
     def __post_init__(self) -> None:
         self._gathering = Gathering(float(self.inputs.get("maximumBatchingWindowInSeconds") or 0))
@@ -368,7 +369,7 @@ class QueueMapping:
             done += [r for r in kept if r not in failed]
         for record in done:
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
-        for record in failed:
+        for record in failed if self.retry_after_seconds is not None else ():
             self.sqs.change_message_visibility(
                 QueueUrl=self.queue_url,
                 ReceiptHandle=record["receiptHandle"],

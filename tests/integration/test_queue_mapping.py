@@ -77,6 +77,7 @@ def queues(aws_env, make_project):
             inputs=deployment.one("aws:lambda/eventSourceMapping:EventSourceMapping").inputs,
             sqs=clients("sqs"),
             lambdas=runtime,
+            retry_after_seconds=0,  # a failed message is retried at once
         )
         yield deployment, mapping, clients("sqs"), project / "done.txt"
 

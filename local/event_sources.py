@@ -87,7 +87,7 @@ class StreamMapping:
     _next: dict[str, str] = field(default_factory=dict)
     """Shard → an iterator just past its checkpoint, when the last read was all done."""
     _shards: list[str] = field(default_factory=list)
-    _gathering: Gathering | None = None
+    _gathering: Gathering = field(init=False)
 
     def __post_init__(self) -> None:
         self._gathering = Gathering(float(self.inputs.get("maximumBatchingWindowInSeconds") or 0))

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from local.appsync.js_runtime import JsRuntime, format_epoch_ms, parse_iso_ms
+from local.appsync.js_runtime import JsRuntime, zone_offset_minutes
 
 NOW = 1_795_000_000.123  # 2026-11-18T11:06:40.123Z
 
@@ -123,12 +123,89 @@ def test_runaway_recursion_fails_instead_of_crashing(js):
     assert outcome.error.type == "Code"
 
 
-def test_date_patterns_and_zones():
-    assert (
-        format_epoch_ms(0, "yyyy-MM-dd'T'HH:mm:ssXXX", "Europe/Paris")
-        == "1970-01-01T01:00:00+01:00"
+def test_date_patterns_and_zones(js):
+    outcome = run(
+        js,
+        "return { paris: util.time.epochMilliSecondsToFormatted(0, \"yyyy-MM-dd'T'HH:mm:ssXXX\","
+        " 'Europe/Paris'),"
+        " summer: util.time.epochMilliSecondsToFormatted(1782900000000, 'HH:mmZ', 'Europe/Paris'),"
+        " fixed: util.time.epochMilliSecondsToFormatted(0, 'HH:mmXXX', '-05:30'),"
+        " millis: util.time.epochMilliSecondsToFormatted(1500, \"HH:mm:ss.SSS'Z'\", 'UTC') };",
     )
-    assert format_epoch_ms(1500, "HH:mm:ss.SSS'Z'", "UTC") == "00:00:01.500Z"
-    with pytest.raises(ValueError, match="unsupported date pattern letter"):
-        format_epoch_ms(0, "EEE", "UTC")
-    assert parse_iso_ms("2026-01-01T00:00:00") is None  # no zone
+    assert outcome.value == {
+        "paris": "1970-01-01T01:00:00+01:00",
+        "summer": "12:00+0200",
+        "fixed": "18:30-05:30",
+        "millis": "00:00:01.500Z",
+    }
+    unsupported = run(js, "return util.time.epochMilliSecondsToFormatted(0, 'EEE', 'UTC');")
+    assert "unsupported date pattern letter 'E'" in unsupported.error.message
+    unknown = run(js, "return util.time.nowFormatted('HH', 'Mars/Olympus');")
+    assert "unknown time zone Mars/Olympus" in unknown.error.message
+    assert zone_offset_minutes(0, "America/New_York") == -300
+
+
+def test_iso_parsing_needs_a_zone_and_a_real_date(js):
+    outcome = run(
+        js,
+        "const p = util.time.parseISO8601ToEpochMilliSeconds;"
+        " return [p('2026-01-01T00:00:00'), p('2026-02-30T10:00:00Z'), p('2026-01-01T24:00:00Z'),"
+        " p('2026-01-01T00:00:00.5Z'), p('2026-01-01T01:30-0130'), p(42)];",
+    )
+    assert outcome.value == [None, None, None, 1_767_225_600_500, 1_767_236_400_000, None]
+
+
+def test_base64_round_trips_unicode(js):
+    outcome = run(
+        js,
+        "const e = util.base64Encode('é😀 slate');"
+        " return { e, d: util.base64Decode(e), plain: util.base64Encode('ab') };",
+    )
+    assert outcome.value == {"e": "w6nwn5iAIHNsYXRl", "d": "é😀 slate", "plain": "YWI="}
+    assert run(js, "return util.base64Decode('*');").error.type == "Code"
+
+
+def test_ids_differ_between_calls_and_invocations(js):
+    body = "return [util.autoId(), util.autoId(), util.autoUlid()];"
+    first, second = run(js, body).value, run(js, body).value
+    assert len({first[0], first[1], second[0], second[1]}) == 4
+    assert first[0][14] == "4" and first[0][19] in "89ab"  # UUID version 4, RFC 4122 variant
+    clock = "".join(
+        "0123456789ABCDEFGHJKMNPQRSTVWXYZ"[(int(NOW * 1000) >> s) & 31] for s in range(45, -1, -5)
+    )
+    assert first[2][:10] == second[2][:10] == clock  # the clock's 48 bits, then 80 random ones
+    assert first[2][10:] != second[2][10:]
+
+
+def test_a_handler_that_runs_too_long_is_stopped_and_the_runtime_stays_usable():
+    runtime = JsRuntime(clock=lambda: NOW, time_limit_seconds=0.2)
+    try:
+        spin = run(
+            runtime,
+            "const n = Array.from({ length: 3000 }, (_, i) => i);"
+            " return n.map((a) => n.reduce((s, b) => s + ((a * b) % 7), 0)).length;",
+        )
+        assert spin.kind == "error" and spin.error.type == "Code"
+        assert spin.error.message == "The resolver code ran longer than its time limit."
+        assert run(runtime, "return 1 + 1;").value == 2
+    finally:
+        runtime.close()
+
+
+def test_a_handler_that_takes_too_much_memory_is_stopped_and_the_runtime_stays_usable():
+    runtime = JsRuntime(clock=lambda: NOW, memory_limit_bytes=16 * 1024 * 1024)
+    try:
+        hog = run(runtime, "return Array.from({ length: 5000000 }, (_, i) => ({ i })).length;")
+        assert hog.kind == "error" and hog.error.type == "Code"
+        assert hog.error.message == "The resolver code ran out of memory."
+        assert "__invoke" not in hog.error.message
+        assert run(runtime, "return [1, 2].length;").value == 2
+    finally:
+        runtime.close()
+
+
+def test_object_has_own_exists_as_in_appsync(js):
+    assert run(js, "return [Object.hasOwn({ a: 1 }, 'a'), Object.hasOwn({}, 'a')];").value == [
+        True,
+        False,
+    ]

@@ -10,7 +10,7 @@ from .iam import assume_role_policy, policy_document, service_role, table_statem
 from .layout import model, table_layout
 from .logs import checked_retention
 from .resolver_code import SCHEMA_FILE, bundle, function_file, manifest, resolver_file
-from .validation import InvalidArgument, checked, one_of, reject_unknown, require
+from .validation import InvalidArgument, checked, int_between, one_of, reject_unknown, require
 
 COMPONENT = "BookingApi"
 JS_RUNTIME = {"name": "APPSYNC_JS", "runtime_version": "1.0.0"}
@@ -37,6 +37,8 @@ TABLE_ACTIONS = [
     "dynamodb:BatchGetItem",
 ]
 API_PARTITIONS = ("venue", "booking", "user")
+DEFAULT_QUERY_DEPTH_LIMIT = 10
+DEFAULT_RESOLVER_COUNT_LIMIT = 100
 
 
 class BookingApiArgs(TypedDict, total=False):
@@ -66,6 +68,14 @@ class BookingApiArgs(TypedDict, total=False):
 
     log_retention_days: int
     """Retention of the API's log group. Default 14."""
+
+    query_depth_limit: int
+    """How deeply a query may nest (1-75; 0 is AppSync's default, no limit). Default 10: the
+    contract's deepest query nests 3 levels."""
+
+    resolver_count_limit: int
+    """How many resolvers one request may run (1-10000; 0 is AppSync's default, 10000).
+    Default 100: each root field is one resolver, so this caps aliased fields per request."""
 
     tags: pulumi.Input[dict[str, pulumi.Input[str]]]
     """Tags applied to the API and its roles."""
@@ -145,6 +155,18 @@ class BookingApi(pulumi.ComponentResource):
                 ),
                 "exclude_verbose_content": True,
             },
+            query_depth_limit=checked(
+                COMPONENT,
+                "query_depth_limit",
+                args.get("query_depth_limit", DEFAULT_QUERY_DEPTH_LIMIT),
+                int_between(0, 75),
+            ),
+            resolver_count_limit=checked(
+                COMPONENT,
+                "resolver_count_limit",
+                args.get("resolver_count_limit", DEFAULT_RESOLVER_COUNT_LIMIT),
+                int_between(0, 10_000),
+            ),
             xray_enabled=True,
             tags=tags,
             opts=child,

@@ -96,6 +96,8 @@ def _api(deployment: Deployment, api: RecordedResource, services: LocalServices)
         resolvers=resolvers,
         data_sources=sources,
         functions=functions,
+        query_depth_limit=inputs.get("queryDepthLimit") or 0,
+        resolver_count_limit=inputs.get("resolverCountLimit") or 0,
     )
     return DeployedApi(api_id=api_id, name=api.name, config=config, api_keys=keys)
 

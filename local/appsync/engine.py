@@ -5,6 +5,8 @@ Nothing here knows which API it serves: an `ApiConfig` is whatever a stack decla
 `deployment.deployed_apis`), and the answer to an operation is the body AppSync would send.
 """
 
+import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,14 @@ PIPELINE = "PIPELINE"
 RUNTIME = "APPSYNC_JS"
 INVALID_REQUEST = "MappingTemplate"
 """The error type of a request object the data source cannot read (AppSync's name for it)."""
+DEFAULT_RESOLVER_COUNT_LIMIT = 10_000
+"""What AppSync allows a request when the API sets no resolver count limit (0)."""
+DEPTH_LIMIT_REACHED = "QueryDepthLimitReached"
+RESOLVER_LIMIT_REACHED = "ResolverExecutionLimitReached"
+INTERNAL_FAILURE = "InternalFailure"
+CANCELLED = "RequestCancelled"
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -71,6 +81,10 @@ class ApiConfig:
     resolvers: list[ResolverConfig]
     data_sources: Mapping[str, DataSource]
     functions: Mapping[str, FunctionConfig] = field(default_factory=dict)
+    query_depth_limit: int = 0
+    """The deepest a field may be (a root field is at depth 1); 0: no limit."""
+    resolver_count_limit: int = 0
+    """How many resolvers one request may run; 0: AppSync's default."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +115,10 @@ class _Request:
     caller: Caller
     headers: dict[str, str]
     variables: dict[str, Any]
+    cancelled: threading.Event
     appended: list[GraphQLError] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
+    resolvers_run: int = 0
 
 
 class GraphQLEngine:
@@ -138,10 +154,14 @@ class GraphQLEngine:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        cancelled: threading.Event | None = None,
     ) -> Response:
         """Runs a query or mutation; for a subscription, what AppSync does when a client
         subscribes: authorization and the subscription field's resolver (its result is null
-        unless the subscription is refused), with any filter it sets in `extensions`."""
+        unless the subscription is refused), with any filter it sets in `extensions`.
+
+        Once `cancelled` is set (the client has gone), no further field is resolved."""
         try:
             document: DocumentNode = parse(query)
         except GraphQLError as error:
@@ -149,7 +169,9 @@ class GraphQLEngine:
         invalid = validate(self.schema, document)
         if invalid:
             return Response(200, {"data": None, "errors": [_validation_error(e) for e in invalid]})
-        request = _Request(caller, dict(headers or {}), dict(variables or {}))
+        request = _Request(
+            caller, dict(headers or {}), dict(variables or {}), cancelled or threading.Event()
+        )
         result = execute(
             self.schema,
             document,
@@ -207,7 +229,15 @@ class GraphQLEngine:
     ) -> Callable[..., Any]:
         resolve = definition.resolve or default_field_resolver
 
+        depth_limit = self.config.query_depth_limit
+
         def authorized(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            if info.context.cancelled.is_set():
+                raise FieldError("The request was cancelled: its client has gone.", CANCELLED)
+            if depth_limit and _depth(info) > depth_limit:
+                raise FieldError(
+                    f"Query depth limit of {depth_limit} reached.", DEPTH_LIMIT_REACHED
+                )
             if not may_access(self.config.auth, info.context.caller, parent, definition):
                 raise _unauthorized(info)
             return resolve(source, info, **args)
@@ -215,7 +245,13 @@ class GraphQLEngine:
         return authorized
 
     def _resolver(self, resolver: ResolverConfig) -> Callable[..., Any]:
+        limit = self.config.resolver_count_limit or DEFAULT_RESOLVER_COUNT_LIMIT
+
         def resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            request: _Request = info.context
+            request.resolvers_run += 1
+            if request.resolvers_run > limit:
+                raise FieldError("Resolver execution limit reached.", RESOLVER_LIMIT_REACHED)
             run = _Run(self, info, source, args)
             if resolver.kind == PIPELINE:
                 return run.pipeline(resolver)
@@ -314,8 +350,23 @@ def _unauthorized(info: GraphQLResolveInfo) -> FieldError:
     )
 
 
+def _depth(info: GraphQLResolveInfo) -> int:
+    """How deep the field is: its path without list indices (a root field is at 1)."""
+    depth, path = 0, info.path
+    while path is not None:
+        depth += isinstance(path.key, str)
+        path = path.prev
+    return depth
+
+
 def _selection_list(info: GraphQLResolveInfo) -> list[str]:
-    paths: list[str] = []
+    """AppSync's `selectionSetList`: each field path under this field once, fragments expanded.
+
+    A fragment is expanded once per path prefix, so the work is linear in the answer, however
+    often the query spreads the same fragment (a fragment spread twice per level is otherwise
+    exponential in the number of levels)."""
+    paths: dict[str, None] = {}
+    expanded: set[tuple[str, str]] = set()
 
     def collect(selection_set: SelectionSetNode | None, prefix: str) -> None:
         for selection in selection_set.selections if selection_set else ():
@@ -323,16 +374,19 @@ def _selection_list(info: GraphQLResolveInfo) -> list[str]:
                 if selection.name.value.startswith("__"):
                     continue
                 path = prefix + selection.name.value
-                paths.append(path)
+                paths[path] = None
                 collect(selection.selection_set, path + "/")
             elif isinstance(selection, InlineFragmentNode):
                 collect(selection.selection_set, prefix)
             elif isinstance(selection, FragmentSpreadNode):
-                collect(info.fragments[selection.name.value].selection_set, prefix)
+                seen = (selection.name.value, prefix)
+                if seen not in expanded:
+                    expanded.add(seen)
+                    collect(info.fragments[selection.name.value].selection_set, prefix)
 
     for node in info.field_nodes:
         collect(node.selection_set, "")
-    return paths
+    return list(paths)
 
 
 def _selection_graphql(info: GraphQLResolveInfo) -> str:
@@ -371,6 +425,10 @@ def _field_error(error: GraphQLError) -> dict[str, Any]:
             original.data,
             original.info,
         )
+    elif original is not None and not isinstance(original, GraphQLError):
+        # A fault of the engine, not of the request: logged here, never shown to the caller.
+        logger.error("resolving %s failed", error.path, exc_info=original)
+        message, kind, data, info = "An internal failure occurred.", INTERNAL_FAILURE, None, None
     else:
         message, kind, data, info = error.message, None, None, None
     return {

@@ -2,6 +2,8 @@
 against moto, pipelines, NONE and Lambda data sources, and AppSync's error shape."""
 
 import textwrap
+import threading
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -415,3 +417,89 @@ def test_an_api_appsync_would_refuse_is_refused(services):
         GraphQLEngine(config(client, lambdas, unknown_source))
     with pytest.raises(ConfigError, match="the schema is not valid"):
         GraphQLEngine(config(client, lambdas, schema=SCHEMA + "type Broken { x: Missing }"))
+
+
+def test_fragments_spread_twice_per_level_cost_linear_work(api):
+    """The probe's query: 30 levels, each spreading the next twice (2^30 paths if followed)."""
+    levels = 30
+    fragments = " ".join(
+        f"fragment L{i} on Who {{ ...L{i + 1} ...L{i + 1} }}" for i in range(levels)
+    )
+    query = f"{{ who {{ ...L0 }} }} {fragments} fragment L{levels} on Who {{ sub fields }}"
+    who = call(api, query)["data"]["who"]
+    assert who["fields"] == ["sub", "fields"]
+
+
+def test_fields_past_the_query_depth_limit_fail_as_appsync_says(services):
+    engine = GraphQLEngine(replace(config(*services), query_depth_limit=1))
+    try:
+        body = engine.execute('{ who { sub } echo(value: "x") }', USER).body
+    finally:
+        engine.close()
+    assert body["data"] == {"who": {"sub": None}, "echo": "x"}
+    [error] = body["errors"]
+    assert (error["path"], error["errorType"]) == (["who", "sub"], "QueryDepthLimitReached")
+    assert error["message"] == "Query depth limit of 1 reached."
+
+
+def test_resolvers_past_the_count_limit_do_not_run(services):
+    engine = GraphQLEngine(replace(config(*services), resolver_count_limit=2))
+    try:
+        body = engine.execute(
+            'mutation { a: put(pk: "p", sk: "1") { pk } b: put(pk: "p", sk: "2") { pk }'
+            ' c: put(pk: "p", sk: "3") { pk } }',
+            USER,
+        ).body
+    finally:
+        engine.close()
+    assert body["data"] == {"a": {"pk": "p"}, "b": {"pk": "p"}, "c": None}
+    [error] = body["errors"]
+    assert (error["path"], error["errorType"]) == (["c"], "ResolverExecutionLimitReached")
+    client, _ = services
+    stored = client.scan(TableName="items")["Items"]
+    assert sorted(item["sk"]["S"] for item in stored) == ["1", "2"]
+
+
+def test_without_a_limit_the_count_is_appsyncs_default(services):
+    engine = GraphQLEngine(config(*services))
+    aliases = " ".join(f'e{i}: echo(value: "{i}")' for i in range(10_001))
+    try:
+        body = engine.execute(f"{{ {aliases} }}", USER).body
+    finally:
+        engine.close()
+    assert body["data"]["e9999"] == "9999" and body["data"]["e10000"] is None
+    assert [e["errorType"] for e in body["errors"]] == ["ResolverExecutionLimitReached"]
+
+
+class Exploding:
+    def call(self, request):
+        raise RuntimeError("secret internals at /srv/app.py:12")
+
+
+def test_an_engine_fault_is_logged_not_shown(services, caplog):
+    client, lambdas = services
+    settings = config(client, lambdas)
+    engine = GraphQLEngine(
+        replace(settings, data_sources={**settings.data_sources, "none": Exploding()})
+    )
+    try:
+        body = engine.execute('{ echo(value: "x") }', USER).body
+    finally:
+        engine.close()
+    [error] = body["errors"]
+    assert (error["errorType"], error["message"]) == (
+        "InternalFailure",
+        "An internal failure occurred.",
+    )
+    assert "secret internals" not in str(body)
+    assert "secret internals" in caplog.text
+
+
+def test_a_cancelled_request_resolves_nothing_more(api, services):
+    gone = threading.Event()
+    gone.set()
+    body = api.execute('mutation { put(pk: "p", sk: "gone") { pk } }', USER, cancelled=gone).body
+    assert body["data"] == {"put": None}
+    assert body["errors"][0]["errorType"] == "RequestCancelled"
+    client, _ = services
+    assert client.scan(TableName="items")["Items"] == []

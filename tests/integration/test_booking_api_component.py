@@ -62,6 +62,7 @@ def test_cognito_by_default_iam_for_the_system_and_no_api_key_unless_asked(dev):
     assert "@aws_api_key" not in api["schema"]
     assert not dev.of_type("aws:appsync/apiKey:ApiKey")
     assert dev.outputs["apiKey"] is None
+    assert (api["queryDepthLimit"], api["resolverCountLimit"]) == (10, 100)
 
 
 def test_public_reads_add_an_api_key_and_keep_its_directives(public):
@@ -190,9 +191,17 @@ def test_every_resource_is_a_child_of_the_component(dev):
 def test_options(run_component):
     deployment = run_component(
         "BookingApi",
-        {**REQUIRED, "field_log_level": "ALL", "log_retention_days": 30, "tags": {"team": "x"}},
+        {
+            **REQUIRED,
+            "field_log_level": "ALL",
+            "log_retention_days": 30,
+            "tags": {"team": "x"},
+            "query_depth_limit": 0,
+            "resolver_count_limit": 10_000,
+        },
     )
     api = deployment.one(API).inputs
+    assert (api["queryDepthLimit"], api["resolverCountLimit"]) == (0, 10_000)
     assert api["logConfig"]["fieldLogLevel"] == "ALL"
     assert api["tags"] == {"team": "x"}
     assert api["userPoolConfig"]["awsRegion"] == "eu-west-1"
@@ -207,6 +216,8 @@ def test_options(run_component):
         ({"public_reads": "yes"}, "argument 'public_reads' must be true or false"),
         ({"public_reads": True, "api_key_expires": "next week"}, "argument 'api_key_expires'"),
         ({"log_retention_days": 13}, "argument 'log_retention_days'"),
+        ({"query_depth_limit": 76}, "argument 'query_depth_limit' must be a whole number"),
+        ({"resolver_count_limit": -1}, "argument 'resolver_count_limit' must be a whole number"),
         ({"api_key_expires": "2027-06-30T00:00:00Z"}, "'api_key_expires' needs public_reads"),
         ({"tabel_name": "x"}, "'tabel_name' is not an argument of BookingApi"),
     ],

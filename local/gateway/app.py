@@ -6,15 +6,27 @@ from starlette.routing import Route, WebSocketRoute
 from ..appsync import GraphQLEngine
 from .auth import Authorizer
 from .graphql_http import http_endpoint
-from .realtime import RealtimeEndpoint
-from .subscriptions import SubscriptionHub
+from .realtime import INIT_TIMEOUT_SECONDS, RealtimeEndpoint
+from .subscriptions import OUTBOX_LIMIT, SubscriptionHub
 
 
 def gateway_app(
-    engine: GraphQLEngine, authorizer: Authorizer, keep_alive_seconds: float = 60.0
+    engine: GraphQLEngine,
+    authorizer: Authorizer,
+    keep_alive_seconds: float = 60.0,
+    *,
+    init_timeout_seconds: float = INIT_TIMEOUT_SECONDS,
+    outbox_limit: int = OUTBOX_LIMIT,
 ) -> Starlette:
     hub = SubscriptionHub(engine.schema)
-    realtime = RealtimeEndpoint(engine, authorizer, hub, keep_alive_seconds)
+    realtime = RealtimeEndpoint(
+        engine,
+        authorizer,
+        hub,
+        keep_alive_seconds=keep_alive_seconds,
+        init_timeout_seconds=init_timeout_seconds,
+        outbox_limit=outbox_limit,
+    )
     app = Starlette(
         routes=[
             Route("/graphql", http_endpoint(engine, authorizer, hub), methods=["POST"]),

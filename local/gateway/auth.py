@@ -9,6 +9,7 @@ A request the API's modes cannot authorize is refused as AppSync refuses it: HTT
 `UnauthorizedException`.
 """
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,9 @@ from ..sigv4 import SignatureError, verify
 SIGV4_PREFIX = "AWS4-HMAC-SHA256 "
 TOKEN_USES = {"id", "access"}
 LEEWAY_SECONDS = 5
+KEY_REFRESH_SECONDS = 30.0
+"""After fetching the pool's key set, an unknown `kid` is refused without fetching it again
+for this long (a stream of forged tokens must not become a stream of JWKS fetches)."""
 
 Jwks = Callable[[str], Mapping[str, Any]]
 """User pool id → its JWKS document."""
@@ -41,10 +45,20 @@ class Authorizer:
     client_ids: frozenset[str] = frozenset()
     jwks: Jwks | None = None
     secret_for: Callable[[str], str | None] = field(default=lambda _key: None)
+    clock: Callable[[], float] = time.monotonic
     _keys: dict[str, Any] = field(default_factory=dict)
+    _fetched_at: float | None = None
 
-    def caller(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Caller:
-        lowered = {name.lower(): value for name, value in headers.items()}
+    def needs_body(self, headers: Mapping[str, Any]) -> bool:
+        """Whether authorizing this request needs its body (a SigV4 signature covers it)."""
+        authorization = _lowered(headers).get("authorization", "")
+        return isinstance(authorization, str) and authorization.startswith(SIGV4_PREFIX)
+
+    def caller(self, method: str, url: str, headers: Mapping[str, Any], body: bytes) -> Caller:
+        lowered = _lowered(headers)
+        for name in ("authorization", "x-api-key"):
+            if not isinstance(lowered.get(name, ""), str):
+                raise Unauthorized(f"The {name} header must be a string.")
         authorization = lowered.get("authorization", "")
         if authorization.startswith(SIGV4_PREFIX):
             return self._iam(method, url, lowered, body)
@@ -84,7 +98,7 @@ class Authorizer:
             raise Unauthorized("Token has expired.") from error
         except (jwt.PyJWTError, KeyError) as error:
             raise Unauthorized(f"Valid authorization header not provided: {error}") from error
-        if not str(claims["iss"]).endswith(f"/{self.user_pool_id}"):
+        if claims["iss"] != self.issuer:
             raise Unauthorized("The token was not issued by this API's user pool.")
         if claims.get("token_use") not in TOKEN_USES:
             raise Unauthorized("The token is neither an ID token nor an access token.")
@@ -93,14 +107,30 @@ class Authorizer:
             raise Unauthorized("The token was issued to another client.")
         return Caller.cognito(claims)
 
+    @property
+    def issuer(self) -> str:
+        """The `iss` of the pool's tokens, exactly (its region is its id's prefix)."""
+        pool = self.user_pool_id or ""
+        return f"https://cognito-idp.{pool.split('_', 1)[0]}.amazonaws.com/{pool}"
+
     def _signing_key(self, kid: str | None) -> Any:
-        if kid not in self._keys:
-            if self.jwks is None or self.user_pool_id is None:
-                raise Unauthorized("This API has no user pool to check tokens against.")
+        if self.jwks is None or self.user_pool_id is None:
+            raise Unauthorized("This API has no user pool to check tokens against.")
+        recently = (
+            self._fetched_at is not None and self.clock() - self._fetched_at < KEY_REFRESH_SECONDS
+        )
+        if kid not in self._keys and not recently:
+            self._fetched_at = self.clock()
             for key in self.jwks(self.user_pool_id).get("keys", []):
                 self._keys[key["kid"]] = jwt.PyJWK(key).key
+        if kid not in self._keys:
+            raise Unauthorized("The token was signed with a key the user pool does not have.")
         return self._keys[kid]
 
     def _require(self, mode: str) -> None:
         if mode not in self.config.modes:
             raise Unauthorized("You are not authorized to make this call.")
+
+
+def _lowered(headers: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(name).lower(): value for name, value in headers.items()}

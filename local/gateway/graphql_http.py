@@ -1,21 +1,36 @@
 """AppSync's HTTP endpoint: `POST /graphql`, authorized per request, answered by the engine,
 with AppSync's status codes and error bodies for what never reaches the engine. A successful
-mutation's result is handed to the subscriptions `@aws_subscribe` links it to."""
+mutation's result is handed to the subscriptions `@aws_subscribe` links it to.
 
+The work a request may cost is bounded before any of it is done: the caller is authenticated
+from the headers alone unless the request is SigV4-signed (its signature covers the body), the
+body is read only up to the size AppSync accepts, and a request whose client has gone resolves
+no further field.
+"""
+
+import asyncio
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 
-from ..appsync import GraphQLEngine
+from ..appsync import Caller, GraphQLEngine
 from .auth import Authorizer, Unauthorized
 from .subscriptions import SubscriptionHub
 
 MALFORMED = "MalformedHttpRequestException"
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body accepted (1 MiB); a larger one is refused unread."""
+TOO_LARGE = "PayloadTooLargeException"
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _refusal(status: int, error_type: str, message: str) -> JSONResponse:
@@ -24,37 +39,93 @@ def _refusal(status: int, error_type: str, message: str) -> JSONResponse:
 
 def http_endpoint(
     engine: GraphQLEngine, authorizer: Authorizer, hub: SubscriptionHub
-) -> Callable[[Request], Awaitable[JSONResponse]]:
-    async def graphql(request: Request) -> JSONResponse:
-        body = await request.body()
-        if not body.strip():
-            return _refusal(400, MALFORMED, "Request body is empty.")
+) -> Callable[[Request], Awaitable[Response]]:
+    async def graphql(request: Request) -> Response:
         try:
-            payload: Any = json.loads(body)
-        except ValueError:
-            payload = None
-        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return _refusal(400, MALFORMED, "Unable to parse GraphQL query.")
-        variables = payload.get("variables") or {}
-        if not isinstance(variables, dict):
-            return _refusal(400, MALFORMED, "Variables must be a JSON object.")
-        try:
-            caller = authorizer.caller("POST", str(request.url), request.headers, body)
+            caller, body = await _authenticated(request, authorizer)
         except Unauthorized as error:
             return _refusal(401, "UnauthorizedException", str(error))
-        response = await run_in_threadpool(
-            engine.execute,
-            payload["query"],
-            caller,
-            variables,
-            payload.get("operationName"),
-            dict(request.headers),
+        except _TooLarge:
+            return _refusal(413, TOO_LARGE, f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+        except ClientDisconnect:
+            return Response(status_code=400)
+        payload, problem = _payload(body)
+        if problem:
+            return _refusal(400, MALFORMED, problem)
+        cancelled = threading.Event()
+        response = await _while_connected(
+            request,
+            cancelled,
+            lambda: engine.execute(
+                payload["query"],
+                caller,
+                payload.get("variables") or {},
+                payload.get("operationName"),
+                dict(request.headers),
+                cancelled=cancelled,
+            ),
         )
         for field_name, value in _mutation_results(payload, response.body):
-            await hub.publish(field_name, value)
+            hub.publish(field_name, value)
         return JSONResponse(response.body, response.status)
 
     return graphql
+
+
+async def _authenticated(request: Request, authorizer: Authorizer) -> tuple[Caller, bytes]:
+    """The caller and the body; the body is read only after the headers authenticate the
+    caller, unless the request is signed (then the signature is checked over the body)."""
+    url, headers = str(request.url), request.headers
+    if authorizer.needs_body(headers):
+        body = await _capped_body(request)
+        return authorizer.caller("POST", url, headers, body), body
+    caller = authorizer.caller("POST", url, headers, b"")
+    return caller, await _capped_body(request)
+
+
+async def _capped_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _payload(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """The request's JSON, or why AppSync would refuse it."""
+    if not body.strip():
+        return {}, "Request body is empty."
+    try:
+        payload: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return {}, "Unable to parse GraphQL query."
+    if not isinstance(payload.get("variables", {}), dict | None):
+        return {}, "Variables must be a JSON object."
+    if not isinstance(payload.get("operationName"), str | None):
+        return {}, "operationName must be a string."
+    return payload, None
+
+
+async def _while_connected(
+    request: Request, cancelled: threading.Event, work: Callable[[], Any]
+) -> Any:
+    """Runs `work` on a worker thread; if the client disconnects first, sets `cancelled`."""
+    running = asyncio.ensure_future(run_in_threadpool(work))
+    watching = asyncio.ensure_future(request.receive())
+    try:
+        done, _ = await asyncio.wait({running, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if watching in done and watching.result().get("type") == "http.disconnect":
+            cancelled.set()
+        return await running
+    finally:
+        watching.cancel()
 
 
 def _mutation_results(payload: dict[str, Any], body: dict[str, Any]) -> list[tuple[str, Any]]:

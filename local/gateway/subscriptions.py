@@ -1,14 +1,43 @@
 """`@aws_subscribe`: a mutation's result goes to the subscriptions of the fields that name that
 mutation, whose arguments equal the result's fields and whose enhanced filter (set by the
-subscription's resolver) accepts it — projected onto each subscription's selection set."""
+subscription's resolver) accepts it — projected onto each subscription's selection set.
 
-from collections.abc import Awaitable, Callable
+Publishing never waits on a subscriber: each message is offered to its connection's `Outbox`,
+a bounded queue that the connection's own writer drains. A connection that falls that far
+behind is closed (its client reconnects), so one reader that stops cannot stall the others.
+"""
+
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import FieldNode, GraphQLSchema, SelectionSetNode
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+OUTBOX_LIMIT = 1000
+"""Messages a connection may have waiting to be sent before it is closed as too slow."""
+
+
+class Outbox:
+    """A connection's outgoing messages, in order, bounded."""
+
+    def __init__(self, limit: int = OUTBOX_LIMIT) -> None:
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(limit)
+        self.overflowed = asyncio.Event()
+
+    def offer(self, message: dict[str, Any]) -> bool:
+        """Queues `message`; False (and `overflowed` set) if the reader is too far behind."""
+        if self.overflowed.is_set():
+            return False
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+            return False
+        return True
+
+    async def next(self) -> dict[str, Any]:
+        return await self._queue.get()
 
 
 @dataclass(eq=False)
@@ -21,17 +50,23 @@ class Subscription:
     """Its response key (the alias, if any)."""
     arguments: dict[str, Any]
     selection: SelectionSetNode | None
-    send: Send
+    outbox: Outbox
     filter: dict[str, Any] | None = None
 
 
 @dataclass
 class SubscriptionHub:
     schema: GraphQLSchema
-    _subscriptions: list[Subscription] = field(default_factory=list)
+    _subscriptions: dict[tuple[int, str], Subscription] = field(default_factory=dict)
+    _triggers: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def triggers(self, mutation_field: str) -> set[str]:
+    def triggers(self, mutation_field: str) -> frozenset[str]:
         """The subscription fields whose `@aws_subscribe` names `mutation_field`."""
+        if mutation_field not in self._triggers:
+            self._triggers[mutation_field] = frozenset(self._subscribing(mutation_field))
+        return self._triggers[mutation_field]
+
+    def _subscribing(self, mutation_field: str) -> set[str]:
         subscription_type = self.schema.subscription_type
         found = set()
         for name, definition in (subscription_type.fields if subscription_type else {}).items():
@@ -50,33 +85,41 @@ class SubscriptionHub:
         """How many subscriptions are open."""
         return len(self._subscriptions)
 
+    def holds(self, connection: object, subscription_id: str) -> bool:
+        return (id(connection), subscription_id) in self._subscriptions
+
+    def count(self, connection: object) -> int:
+        """How many subscriptions `connection` holds."""
+        return sum(1 for s in self._subscriptions.values() if s.connection is connection)
+
     def add(self, subscription: Subscription) -> None:
-        self._subscriptions.append(subscription)
+        self._subscriptions[id(subscription.connection), subscription.id] = subscription
 
     def remove(self, connection: object, subscription_id: str | None = None) -> None:
-        self._subscriptions = [
-            s
-            for s in self._subscriptions
-            if s.connection is not connection
-            or (subscription_id is not None and s.id != subscription_id)
-        ]
+        """One subscription of `connection`, or all of them."""
+        if subscription_id is not None:
+            self._subscriptions.pop((id(connection), subscription_id), None)
+            return
+        for key in [k for k, s in self._subscriptions.items() if s.connection is connection]:
+            del self._subscriptions[key]
 
-    async def publish(self, mutation_field: str, result: Any) -> int:
-        """Sends `result` to every matching subscription; how many received it."""
+    def publish(self, mutation_field: str, result: Any) -> int:
+        """Offers `result` to every matching subscription without waiting on any; how many
+        connections took it."""
         fields = self.triggers(mutation_field)
+        if not fields or not isinstance(result, dict):
+            return 0
         delivered = 0
-        for subscription in list(self._subscriptions):
-            if subscription.field not in fields or not isinstance(result, dict):
+        for subscription in list(self._subscriptions.values()):
+            if subscription.field not in fields:
                 continue
             if not _arguments_match(subscription.arguments, result):
                 continue
             if subscription.filter and not _filter_accepts(subscription.filter, result):
                 continue
             data = {subscription.key: _project(result, subscription.selection)}
-            await subscription.send(
-                {"id": subscription.id, "type": "data", "payload": {"data": data}}
-            )
-            delivered += 1
+            message = {"id": subscription.id, "type": "data", "payload": {"data": data}}
+            delivered += subscription.outbox.offer(message)
         return delivered
 
 

@@ -3,6 +3,8 @@ pool's JWKS, IAM SigV4, API keys — and AppSync's refusals for everything else.
 
 import gzip
 import json
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -17,8 +19,8 @@ from botocore.credentials import Credentials
 from moto import mock_aws
 
 from local.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
-from local.appsync.sources import NoneSource
-from local.gateway import Authorizer, gateway_app, serving
+from local.appsync.sources import NoneSource, SourceResult
+from local.gateway import Authorizer, Unauthorized, gateway_app, serving
 
 REGION = "us-east-1"
 SCHEMA = """
@@ -143,7 +145,7 @@ def moto_private_key() -> jwt.PyJWK:
 
 @pytest.mark.parametrize(
     "problem",
-    ["none", "garbage", "expired", "tampered", "other-pool", "other-client"],
+    ["none", "garbage", "expired", "tampered", "other-pool", "other-client", "lookalike-issuer"],
 )
 def test_unacceptable_tokens_are_refused_as_appsync_refuses_them(gateway, problem):
     url, cognito, _, client = gateway
@@ -154,6 +156,10 @@ def test_unacceptable_tokens_are_refused_as_appsync_refuses_them(gateway, proble
         "expired": {**claims, "exp": int(time.time()) - 3600},
         "other-pool": {**claims, "iss": claims["iss"].rsplit("/", 1)[0] + "/us-east-1_other"},
         "other-client": {**claims, "aud": "someone-else"},
+        "lookalike-issuer": {
+            **claims,
+            "iss": "https://evil.example/" + claims["iss"].rsplit("/")[-1],
+        },
     }
     if problem in forged:
         token = jwt.encode(forged[problem], key.key, algorithm="RS256", headers={"kid": key.key_id})
@@ -167,15 +173,157 @@ def test_unacceptable_tokens_are_refused_as_appsync_refuses_them(gateway, proble
     assert answer.json()["errors"][0]["errorType"] == "UnauthorizedException"
 
 
-def test_malformed_requests_are_400(gateway):
+KEY = {"x-api-key": "da2-localkey"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "Request body is empty."),
+        (b"meow", "Unable to parse GraphQL query."),
+        (b'{"query": 5}', "Unable to parse GraphQL query."),
+        (b'{"query": "{ public { mode } }", "variables": []}', "Variables must be a JSON object."),
+        (
+            b'{"query": "{ public { mode } }", "operationName": 7}',
+            "operationName must be a string.",
+        ),
+        (
+            b'{"query": "{ public { mode } }", "variables": {"v": '
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b"}}",
+            "Unable to parse GraphQL query.",
+        ),
+    ],
+)
+def test_malformed_requests_are_a_json_400(gateway, body, message):
+    answer = requests.post(gateway[0], data=body, headers=KEY, timeout=10)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["errors"][0] == {
+        "errorType": "MalformedHttpRequestException",
+        "message": message,
+    }
+
+
+def test_the_caller_is_authenticated_before_the_body_is_read(gateway):
+    """A stranger's 2 MB body is refused from its headers: 401, not a parse error or a 413."""
     url = gateway[0]
-    empty = requests.post(url, data=b"", timeout=10)
-    assert (empty.status_code, empty.json()["errors"][0]["message"]) == (
-        400,
-        "Request body is empty.",
+    stranger = requests.post(url, data=b"x" * (2 * 1024 * 1024), timeout=10)
+    assert stranger.status_code == 401
+    assert stranger.json()["errors"][0]["errorType"] == "UnauthorizedException"
+    unsigned_garbage = requests.post(url, data=b"meow", timeout=10)
+    assert unsigned_garbage.status_code == 401
+
+
+def test_bodies_over_the_cap_are_refused_unread(gateway):
+    url = gateway[0]
+    padding = " " * (1024 * 1024)
+    big = requests.post(
+        url, data=json.dumps({"query": "{ public { mode } }" + padding}), headers=KEY, timeout=10
     )
-    meow = requests.post(url, data=b"meow", timeout=10)
-    assert (meow.status_code, meow.json()["errors"][0]["errorType"]) == (
-        400,
-        "MalformedHttpRequestException",
+    assert big.status_code == 413
+    assert big.json()["errors"][0]["errorType"] == "PayloadTooLargeException"
+
+    def chunks():  # no Content-Length: the cap applies to what arrives
+        yield b'{"query": "{ public { mode } }'
+        for _ in range(40):
+            yield b" " * 32 * 1024
+        yield b'"}'
+
+    streamed = requests.post(url, data=chunks(), headers=KEY, timeout=10)
+    assert streamed.status_code == 413
+    small = requests.post(url, json={"query": "{ public { mode } }" + " " * 1000}, headers=KEY)
+    assert small.status_code == 200
+
+
+def test_an_unknown_key_id_fetches_the_key_set_at_most_once_in_a_while(gateway):
+    _, cognito, pool, client = gateway
+    fetches, now = [], [1000.0]
+
+    def counted(pool_id: str) -> dict:
+        fetches.append(pool_id)
+        return jwks(pool_id)
+
+    authorizer = Authorizer(
+        config=AuthConfig("AMAZON_COGNITO_USER_POOLS"),
+        account_id="123456789012",
+        user_pool_id=pool,
+        jwks=counted,
+        clock=lambda: now[0],
     )
+    key = moto_private_key()
+    claims = jwt.decode(sign_in(cognito, client, "alice"), options={"verify_signature": False})
+    forged = jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": "unknown-kid"})
+    for _ in range(50):
+        with pytest.raises(Unauthorized, match="a key the user pool does not have"):
+            authorizer.caller("POST", "https://x/graphql", {"Authorization": forged}, b"")
+    assert len(fetches) == 1
+    now[0] += 31
+    with pytest.raises(Unauthorized):
+        authorizer.caller("POST", "https://x/graphql", {"Authorization": forged}, b"")
+    assert len(fetches) == 2
+    token = sign_in(cognito, client, "alice")
+    assert authorizer.caller("POST", "https://x/graphql", {"Authorization": token}, b"").mode
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": 5}, {"x-api-key": ["k"]}])
+def test_header_values_that_are_not_strings_are_refused(headers):
+    authorizer = Authorizer(config=AuthConfig("API_KEY"), account_id="1", api_keys=frozenset({"k"}))
+    with pytest.raises(Unauthorized, match="must be a string"):
+        authorizer.caller("POST", "https://x/graphql", headers, b"")
+
+
+class Gate:
+    """A data source that holds its first call until released, and counts calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.release = threading.Event()
+
+    def call(self, request):
+        self.calls += 1
+        self.release.wait(10)
+        return SourceResult(result="done")
+
+
+def test_a_request_whose_client_has_gone_resolves_no_further_field():
+    gate = Gate()
+    code = (
+        "export function request(ctx) { return { payload: null }; }\n"
+        "export function response(ctx) { return ctx.result; }\n"
+    )
+    engine = GraphQLEngine(
+        ApiConfig(
+            schema="type Query @aws_api_key { slow: String }",
+            auth=AuthConfig("API_KEY"),
+            resolvers=[ResolverConfig("Query", "slow", code, data_source="gate")],
+            data_sources={"gate": gate},
+        )
+    )
+    authorizer = Authorizer(config=engine.config.auth, account_id="1", api_keys=frozenset({"k"}))
+    try:
+        with serving(gateway_app(engine, authorizer)) as url:
+            host, port = url.removeprefix("http://").split(":")
+            body = json.dumps({"query": "{ a: slow b: slow c: slow }"}).encode()
+            with socket.create_connection((host, int(port))) as client:
+                client.sendall(
+                    b"POST /graphql HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\n"
+                    b"content-type: application/json\r\n"
+                    + f"content-length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                for _ in range(500):
+                    if gate.calls:
+                        break
+                    time.sleep(0.01)
+            time.sleep(0.3)  # the gateway sees the disconnect while the first field runs
+            gate.release.set()
+            time.sleep(0.3)
+            assert gate.calls == 1
+            after = requests.post(
+                url + "/graphql", json={"query": "{ slow }"}, headers={"x-api-key": "k"}
+            )
+            assert after.json() == {"data": {"slow": "done"}}
+    finally:
+        engine.close()

@@ -61,7 +61,9 @@ def gateway():
         )
     )
     authorizer = Authorizer(config=engine.config.auth, account_id="1", api_keys=frozenset({KEY}))
-    app = gateway_app(engine, authorizer, keep_alive_seconds=0.2)
+    app = gateway_app(
+        engine, authorizer, keep_alive_seconds=0.2, init_timeout_seconds=1.0, outbox_limit=50
+    )
     with serving(app) as url:
         yield url, app.state.hub
     engine.close()
@@ -108,10 +110,10 @@ def start(subscription_id: str, query: str, host: str, key: str = KEY, **variabl
     )
 
 
-def connect(host: str, key: str = KEY):
+def connect(host: str, key: str = KEY, **options):
     """A WebSocket to the gateway, authorized by the `header-<base64url>` subprotocol."""
     protocols = ["graphql-ws", "header-" + b64url(header(host, key))]
-    return websockets.connect(f"ws://{host}/graphql", subprotocols=protocols)
+    return websockets.connect(f"ws://{host}/graphql", subprotocols=protocols, **options)
 
 
 async def next_of(ws, kind: str) -> dict:
@@ -240,3 +242,163 @@ def test_enhanced_filters_set_by_the_subscription_resolver_apply(gateway):
             assert data["payload"]["data"] == {"onLoud": {"level": 3}}
 
     asyncio.run(scenario())
+
+
+ON_EVENT = "subscription($c: ID!) { onEvent(channel: $c) { channel level text } }"
+
+
+async def subscribed(host: str, count: int, channel: str, **options):
+    """An initialized connection holding `count` subscriptions to `channel`."""
+    ws = await connect(host, **options)
+    await ws.send(json.dumps({"type": "connection_init"}))
+    await next_of(ws, "connection_ack")
+    for n in range(count):
+        await ws.send(start(f"s{n}", ON_EVENT, host, c=channel))
+        await next_of(ws, "start_ack")
+    return ws
+
+
+def test_a_subscriber_that_stops_reading_delays_no_one_and_is_closed(gateway):
+    """The probe's case: A holds 100 subscriptions and stops reading; B gets every update
+    exactly once, every publish succeeds, and A is closed as too slow."""
+    url, hub = gateway
+    host = url.removeprefix("http://")
+    updates = 60
+
+    async def scenario():
+        stalled = await subscribed(host, 100, "busy", max_queue=1, close_timeout=0.1)
+        reader = await subscribed(host, 1, "busy")
+        received = []
+
+        async def read():
+            while len(received) < updates:
+                received.append(await next_of(reader, "data"))
+
+        reading = asyncio.create_task(read())
+        answers = [
+            await asyncio.to_thread(send, url, "busy", n, "x" * 4_000) for n in range(updates)
+        ]
+        await asyncio.wait_for(reading, 10)
+        await until(lambda: hub.active == 1)  # A's 100 are gone with A
+        await reader.close()
+        await stalled.close()
+        return answers, received
+
+    answers, received = asyncio.run(scenario())
+    assert all(answer["data"]["send"]["level"] == n for n, answer in enumerate(answers))
+    assert [message["payload"]["data"]["onEvent"]["level"] for message in received] == list(
+        range(updates)
+    )
+
+
+def test_a_subscriber_closing_mid_publish_fails_no_publish(gateway):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        leaving = await subscribed(host, 5, "c")
+        staying = await subscribed(host, 1, "c")
+        publishes = [asyncio.to_thread(send, url, "c", n) for n in range(20)]
+        closing = asyncio.create_task(leaving.close())
+        answers = await asyncio.gather(*publishes)
+        await closing
+        levels = sorted(
+            [
+                (await next_of(staying, "data"))["payload"]["data"]["onEvent"]["level"]
+                for _ in range(20)
+            ]
+        )
+        await staying.close()
+        return answers, levels
+
+    answers, levels = asyncio.run(scenario())
+    assert all("errors" not in answer for answer in answers)
+    assert levels == list(range(20))
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ("not json", "The message is not valid JSON."),
+        (b"\x00\x01", "Binary frames are not supported; send JSON text frames."),
+        ('["a list"]', "The message must be a JSON object."),
+        ('{"id": "s9", "type": "start", "payload": "x"}', "A start needs a payload object."),
+        ('{"id": 7, "type": "start", "payload": {}}', "A start needs an id (a string)."),
+        (
+            '{"id": "s9", "type": "start", "payload": {"data": "{}", "extensions": 5}}',
+            "A start needs payload.extensions.authorization.",
+        ),
+    ],
+)
+def test_malformed_frames_get_an_error_frame_and_the_connection_stays(gateway, frame, expected):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        ws = await subscribed(host, 0, "any")
+        await ws.send(frame)
+        error = await next_of(ws, "error")
+        await ws.send(start("after", ON_EVENT, host, c="a"))
+        ack = await next_of(ws, "start_ack")
+        await ws.close()
+        return error, ack
+
+    error, ack = asyncio.run(scenario())
+    assert error["payload"]["errors"] == [{"errorType": "BadRequestException", "message": expected}]
+    assert ack == {"id": "after", "type": "start_ack"}
+
+
+def test_a_numeric_authorization_is_refused_not_a_crash(gateway):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        ws = await subscribed(host, 0, "any")
+        data = json.dumps({"query": ON_EVENT, "variables": {"c": "a"}})
+        extensions = {"authorization": {"host": host, "Authorization": 12345}}
+        await ws.send(
+            json.dumps(
+                {"id": "n", "type": "start", "payload": {"data": data, "extensions": extensions}}
+            )
+        )
+        refused = await next_of(ws, "error")
+        await ws.close()
+        protocols = ["graphql-ws", "header-" + b64url({"host": host, "Authorization": 12345})]
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=protocols) as bad:
+            await bad.send(json.dumps({"type": "connection_init"}))
+            connection_error = await next_of(bad, "connection_error")
+        return refused, connection_error
+
+    refused, connection_error = asyncio.run(scenario())
+    assert refused["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+    assert connection_error["payload"]["errors"][0]["errorType"] == "UnauthorizedException"
+
+
+def test_appsyncs_connection_limits(gateway):
+    url, _ = gateway
+    host = url.removeprefix("http://")
+
+    async def scenario():
+        ws = await subscribed(host, 100, "a")
+        await ws.send(start("s0", ON_EVENT, host, c="a"))
+        duplicate = await next_of(ws, "error")
+        await ws.send(start("s100", ON_EVENT, host, c="a"))
+        over = await next_of(ws, "error")
+        await ws.send(json.dumps({"id": "s3", "type": "stop"}))
+        await next_of(ws, "complete")
+        await ws.send(start("s100", ON_EVENT, host, c="a"))
+        room = await next_of(ws, "start_ack")
+        await ws.close()
+        silent = await connect(host)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(silent.recv(), 5)
+        return duplicate, over, room, closed.value.rcvd.code
+
+    duplicate, over, room, code = asyncio.run(scenario())
+    assert duplicate["payload"]["errors"] == [
+        {"errorType": "DuplicatedOperationError", "message": "Duplicated operation with id s0"}
+    ]
+    assert over["id"] == "s100"
+    assert over["payload"]["errors"][0]["errorType"] == "MaxSubscriptionsReachedError"
+    assert room == {"id": "s100", "type": "start_ack"}
+    assert code == 4408  # no connection_init within the timeout

@@ -38,6 +38,7 @@ TABLE_ACTIONS = [
 ]
 API_PARTITIONS = ("venue", "booking", "user")
 DEFAULT_QUERY_DEPTH_LIMIT = 10
+DEFAULT_PUBLISH_HORIZON_DAYS = 365
 DEFAULT_RESOLVER_COUNT_LIMIT = 100
 
 
@@ -76,6 +77,9 @@ class BookingApiArgs(TypedDict, total=False):
     resolver_count_limit: int
     """How many resolvers one request may run (1-10000; 0 is AppSync's default, 10000).
     Default 100: each root field is one resolver, so this caps aliased fields per request."""
+
+    publish_horizon_days: int
+    """How far ahead slots may start, in days (1-3650). Default 365."""
 
     tags: pulumi.Input[dict[str, pulumi.Input[str]]]
     """Tags applied to the API and its roles."""
@@ -195,8 +199,14 @@ class BookingApi(pulumi.ComponentResource):
         )
 
         sources = self._data_sources(name, api, args, region, tags, child)
+        horizon_days = checked(
+            COMPONENT,
+            "publish_horizon_days",
+            args.get("publish_horizon_days", DEFAULT_PUBLISH_HORIZON_DAYS),
+            int_between(1, 3650),
+        )
         constants = pulumi.Output.all(args["table_name"], args["state_machine_arn"]).apply(
-            lambda values: resolver_constants(*values)
+            lambda values: resolver_constants(*values, publish_horizon_days=horizon_days)
         )
         functions = {
             function: aws.appsync.Function(
@@ -348,7 +358,11 @@ def deployed_schema(public_reads: bool) -> str:
     return schema if public_reads else schema.replace(API_KEY_DIRECTIVE, "")
 
 
-def resolver_constants(table_name: str, state_machine_arn: str) -> dict[str, Any]:
+def resolver_constants(
+    table_name: str,
+    state_machine_arn: str,
+    publish_horizon_days: int = DEFAULT_PUBLISH_HORIZON_DAYS,
+) -> dict[str, Any]:
     """What the resolvers read as `SLATE`: the shared model, the resources, the limits."""
     shared = model()
     layout = table_layout()
@@ -368,5 +382,5 @@ def resolver_constants(table_name: str, state_machine_arn: str) -> dict[str, Any
         "groups": shared["groups"],
         "idPatterns": shared["idPatterns"],
         "stateMachineArn": state_machine_arn,
-        "limits": LIMITS,
+        "limits": {**LIMITS, "publishHorizonDays": publish_horizon_days},
     }

@@ -58,6 +58,9 @@ class SlateConfig:
             "public_reads": config.require_bool("publicReads"),
             "field_log_level": config.require("apiFieldLogLevel"),
             "log_retention_days": config.require_int("logRetentionDays"),
+            "query_depth_limit": config.require_int("queryDepthLimit"),
+            "resolver_count_limit": config.require_int("resolverCountLimit"),
+            "publish_horizon_days": config.require_int("publishHorizonDays"),
             "tags": tags,
         }
         if expires := config.get("apiKeyExpires"):

@@ -29,6 +29,15 @@ export function passDataError(ctx) {
   }
 }
 
+// A page query's data source error: a nextToken the query could not read is the caller's
+// mistake (a token from another list, or altered), reported as such.
+export function passPageError(ctx, nextToken) {
+  if (ctx.error && !util.isNull(nextToken) && ctx.error.type.endsWith('ValidationException')) {
+    invalid('nextToken is not one this list returned');
+  }
+  passDataError(ctx);
+}
+
 // The item a GetItem found, or NotFound with `what` in the message.
 export function found(ctx, what) {
   passDataError(ctx);

@@ -152,6 +152,28 @@ def test_venue_slots_in_a_window_ordered_by_start_and_paged(api):
     assert second["nextToken"] is None
 
 
+def test_a_foreign_or_altered_next_token_is_a_validation_error(api):
+    venue_id = make_venue(api)
+    publish(api, venue_id, *[hour(2, h) for h in range(1, 5)])
+    slots = """query($v: ID!, $n: String) {
+      venueSlotsPage(venueId: $v, limit: 2, nextToken: $n) { nextToken }
+    }"""
+    venues = "query($n: String) { venuesPage(limit: 1, nextToken: $n) { nextToken } }"
+    mine = "query($n: String) { myBookingsPage(limit: 1, nextToken: $n) { nextToken } }"
+    token = api.data(ALICE, slots, v=venue_id)["venueSlotsPage"]["nextToken"]
+    for query, variables in (
+        (venues, {"n": token}),  # another list's token
+        (slots, {"v": venue_id, "n": token[:-6] + "AAAAAA"}),  # altered
+        (slots, {"v": venue_id, "n": "not-a-token"}),
+        (mine, {"n": token}),
+    ):
+        error = api.error(ALICE, query, **variables)
+        assert (error["errorType"], error["message"]) == (
+            "ValidationError",
+            "nextToken is not one this list returned",
+        )
+
+
 def test_slot_queries_check_their_arguments(api):
     venue_id = make_venue(api)
     backwards = api.error(
@@ -187,10 +209,16 @@ def test_an_owner_closes_an_open_slot_only(api):
 # --- bad input writes nothing ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 101])
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "🎾" * 101])
 def test_create_venue_rejects_bad_names(api, name):
     assert api.error(OWNER, CREATE_VENUE, name=name)["errorType"] == "ValidationError"
     assert count(api, keys.VENUE_PREFIX) == 0
+
+
+def test_venue_names_are_counted_in_characters_not_utf16_units(api):
+    name = "🎾" * 100  # 200 UTF-16 units, 100 characters
+    venue = api.data(OWNER, CREATE_VENUE, name=name)["createVenue"]
+    assert venue["name"] == name
 
 
 @pytest.mark.parametrize(
@@ -200,6 +228,11 @@ def test_create_venue_rejects_bad_names(api, name):
         ([new_slot(hour()), new_slot(hour())], "duplicates"),
         ([new_slot(hour(), minutes=0)], "endsAt must be after startsAt"),
         ([new_slot(hour(-1))], "in the past"),
+        ([new_slot(hour(366))], "more than 365 days ahead"),
+        (
+            [{"startsAt": "9999-12-31T10:00:00Z", "endsAt": "9999-12-31T11:00:00Z", "price": 1}],
+            "more than 365 days ahead",
+        ),
         ([new_slot(hour(), minutes=25 * 60)], "at most 24 hours"),
         ([new_slot(hour() + timedelta(seconds=30))], "whole minutes"),
         ([new_slot(hour(), price=-1)], "price"),

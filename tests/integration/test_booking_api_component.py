@@ -135,7 +135,7 @@ def test_the_bundle_carries_the_shared_model_and_resources(dev):
     assert constants["table"]["name"] == dev.outputs["tableName"]
     assert constants["stateMachineArn"] == dev.outputs["bookingStateMachineArn"]
     assert constants["keyPrefixes"] == model()["keyPrefixes"]
-    assert constants["limits"] == LIMITS
+    assert constants["limits"] == {**LIMITS, "publishHorizonDays": 365}
     assert code.startswith("import { ")  # one import statement, of AppSync's own module
 
 
@@ -198,8 +198,12 @@ def test_options(run_component):
             "tags": {"team": "x"},
             "query_depth_limit": 0,
             "resolver_count_limit": 10_000,
+            "publish_horizon_days": 30,
         },
     )
+    code = deployment.of_type(RESOLVER)[0].inputs["code"]
+    constants = json.loads(re.search(r"^const SLATE = (.*);$", code, re.M).group(1))
+    assert constants["limits"]["publishHorizonDays"] == 30
     api = deployment.one(API).inputs
     assert (api["queryDepthLimit"], api["resolverCountLimit"]) == (0, 10_000)
     assert api["logConfig"]["fieldLogLevel"] == "ALL"
@@ -218,6 +222,7 @@ def test_options(run_component):
         ({"log_retention_days": 13}, "argument 'log_retention_days'"),
         ({"query_depth_limit": 76}, "argument 'query_depth_limit' must be a whole number"),
         ({"resolver_count_limit": -1}, "argument 'resolver_count_limit' must be a whole number"),
+        ({"publish_horizon_days": 0}, "argument 'publish_horizon_days' must be a whole number"),
         ({"api_key_expires": "2027-06-30T00:00:00Z"}, "'api_key_expires' needs public_reads"),
         ({"tabel_name": "x"}, "'tabel_name' is not an argument of BookingApi"),
     ],

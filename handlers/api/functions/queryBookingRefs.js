@@ -1,5 +1,5 @@
 // The caller's booking references, newest first, as ctx.stash.refQuery asks.
-import { passDataError, userBookingsQuery } from '../lib.js';
+import { passPageError, userBookingsQuery } from '../lib.js';
 
 export function request(ctx) {
   const { limit, nextToken } = ctx.stash.refQuery;
@@ -7,7 +7,7 @@ export function request(ctx) {
 }
 
 export function response(ctx) {
-  passDataError(ctx);
+  passPageError(ctx, ctx.stash.refQuery.nextToken);
   ctx.stash.refsNextToken = ctx.result.nextToken;
   return ctx.result.items;
 }

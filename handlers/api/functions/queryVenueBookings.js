@@ -1,11 +1,11 @@
 // The venue's bookings, newest first, a page at a time.
-import { page, passDataError, venueBookingsQuery } from '../lib.js';
+import { page, passPageError, venueBookingsQuery } from '../lib.js';
 
 export function request(ctx) {
   return venueBookingsQuery(ctx.args.venueId, ctx.stash.limit, ctx.args.nextToken);
 }
 
 export function response(ctx) {
-  passDataError(ctx);
+  passPageError(ctx, ctx.args.nextToken);
   return page(ctx.result);
 }

@@ -1,5 +1,5 @@
 // The venue's slots in the window the resolver put in ctx.stash.slotQuery.
-import { page, passDataError, slotRangeQuery } from '../lib.js';
+import { page, passPageError, slotRangeQuery } from '../lib.js';
 
 export function request(ctx) {
   const { venueId, fromMs, toMs, limit, nextToken } = ctx.stash.slotQuery;
@@ -7,6 +7,6 @@ export function request(ctx) {
 }
 
 export function response(ctx) {
-  passDataError(ctx);
+  passPageError(ctx, ctx.stash.slotQuery.nextToken);
   return page(ctx.result);
 }

@@ -4,7 +4,8 @@ import { invalid, LIMITS, nowInstant, passDataError, venueKey } from '../lib.js'
 
 export function request(ctx) {
   const name = (ctx.args.name ?? '').trim();
-  if (!name.length || name.length > LIMITS.venueName) {
+  const characters = [...name].length; // code points, not UTF-16 units: an emoji is one
+  if (!characters || characters > LIMITS.venueName) {
     invalid(`name must be 1 to ${LIMITS.venueName} characters`);
   }
   const venueId = util.autoId();

@@ -6,6 +6,7 @@ import { checkId, epochMs, invalid, LIMITS } from '../lib.js';
 
 const MINUTE_MS = 60 * 1000;
 const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
 
 function checked(slot, position, nowMs) {
   const where = `slots[${position}]`;
@@ -22,6 +23,9 @@ function checked(slot, position, nowMs) {
   }
   if (startMs <= nowMs) {
     invalid(`${where}: startsAt is in the past`);
+  }
+  if (startMs > nowMs + LIMITS.publishHorizonDays * DAY_MS) {
+    invalid(`${where}: startsAt is more than ${LIMITS.publishHorizonDays} days ahead`);
   }
   if (slot.price < 0 || slot.price > LIMITS.price) {
     invalid(`${where}: price must be between 0 and ${LIMITS.price}`);

@@ -10,6 +10,17 @@ export const STATUS = SLATE.status;
 export const ERRORS = SLATE.errors;
 export const LIMITS = SLATE.limits;
 
+const SHOWN_CHARACTERS = 64;
+
+// An input as an error message shows it: cut short, so a message never echoes a whole input.
+function shown(value) {
+  const text = String(value);
+  if (text.length <= SHOWN_CHARACTERS) {
+    return text;
+  }
+  return `${text.slice(0, SHOWN_CHARACTERS)}… (${text.length} characters)`;
+}
+
 export function invalid(message) {
   util.error(message, ERRORS.validation);
 }
@@ -49,14 +60,14 @@ export function found(ctx, what) {
 
 export function checkId(value, field) {
   if (!util.isString(value) || !util.matches(SLATE.idPatterns.id, value)) {
-    invalid(`${field} is not a valid id: ${value}`);
+    invalid(`${field} is not a valid id: ${shown(value)}`);
   }
   return value;
 }
 
 export function checkSlotId(value) {
   if (!util.isString(value) || !util.matches(SLATE.idPatterns.slotId, value)) {
-    invalid(`slotId is not a valid slot id: ${value}`);
+    invalid(`slotId is not a valid slot id: ${shown(value)}`);
   }
   return value;
 }
@@ -74,7 +85,7 @@ export function pageLimit(limit) {
 export function epochMs(value, field) {
   const ms = util.time.parseISO8601ToEpochMilliSeconds(value);
   if (util.isNull(ms)) {
-    invalid(`${field} is not an ISO 8601 time with a zone: ${value}`);
+    invalid(`${field} is not an ISO 8601 time with a zone: ${shown(value)}`);
   }
   return ms;
 }

@@ -394,6 +394,16 @@ def _selection_graphql(info: GraphQLResolveInfo) -> str:
     return print_ast(node.selection_set) if node.selection_set else ""
 
 
+MAX_MESSAGE_CHARACTERS = 500
+"""GraphQL's own messages quote the input (a bad value, a long name); they are cut to this."""
+
+
+def _clipped(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARACTERS:
+        return message
+    return f"{message[:MAX_MESSAGE_CHARACTERS]}… ({len(message)} characters)"
+
+
 def _locations(error: GraphQLError) -> list[dict[str, Any]] | None:
     if not error.locations:
         return None
@@ -404,7 +414,7 @@ def _syntax_error(error: GraphQLError) -> dict[str, Any]:
     return {
         "path": None,
         "locations": _locations(error),
-        "message": f"Invalid Syntax : {error.message}",
+        "message": _clipped(f"Invalid Syntax : {error.message}"),
     }
 
 
@@ -412,7 +422,7 @@ def _validation_error(error: GraphQLError) -> dict[str, Any]:
     return {
         "path": None,
         "locations": _locations(error),
-        "message": f"Validation error: {error.message}",
+        "message": _clipped(f"Validation error: {error.message}"),
     }
 
 
@@ -430,7 +440,7 @@ def _field_error(error: GraphQLError) -> dict[str, Any]:
         logger.error("resolving %s failed", error.path, exc_info=original)
         message, kind, data, info = "An internal failure occurred.", INTERNAL_FAILURE, None, None
     else:
-        message, kind, data, info = error.message, None, None, None
+        message, kind, data, info = _clipped(error.message), None, None, None
     return {
         "path": error.path,
         "data": data,

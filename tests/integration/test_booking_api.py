@@ -215,6 +215,19 @@ def test_create_venue_rejects_bad_names(api, name):
     assert count(api, keys.VENUE_PREFIX) == 0
 
 
+def test_errors_never_echo_a_whole_input(api):
+    long_id = "a" * 10_000
+    error = api.error(ALICE, "query($v: ID!) { venue(venueId: $v) { name } }", v=long_id)
+    assert error["errorType"] == "ValidationError"
+    assert error["message"].endswith("(10000 characters)") and len(error["message"]) < 200
+    bad_id = api.error(ALICE, "query($v: ID!) { venue(venueId: $v) { name } }", v="#" * 20)
+    assert bad_id["message"] == "venueId is not a valid id: " + "#" * 20
+    coercion = api.call(
+        ALICE, "query($n: Int) { venuesPage(limit: $n) { nextToken } }", n="x" * 10_000
+    )
+    assert len(coercion["errors"][0]["message"]) < 600
+
+
 def test_venue_names_are_counted_in_characters_not_utf16_units(api):
     name = "🎾" * 100  # 200 UTF-16 units, 100 characters
     venue = api.data(OWNER, CREATE_VENUE, name=name)["createVenue"]

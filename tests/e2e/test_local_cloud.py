@@ -64,6 +64,18 @@ def test_discovery_names_every_endpoint_and_the_demo_users(cloud):
     assert groups.count(()) >= 2 and ("admins",) in groups
 
 
+def test_every_endpoint_listens_on_127_0_0_1_only(cloud):
+    """Anyone can mint a token moto accepts (its signing key ships with moto), so nothing of
+    the local cloud may be reachable from another address: a socket bound to every interface
+    would answer on 127.0.0.2 too."""
+    _, discovery, port = cloud
+    moto_port = int(discovery["awsEndpoint"].rsplit(":", 1)[1])
+    for listening in (port, moto_port):
+        socket.create_connection(("127.0.0.1", listening), timeout=2).close()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", listening), timeout=2).close()
+
+
 def test_two_watchers_see_a_booking_live(cloud):
     _, discovery, port = cloud
     alice, bob = (token(discovery, f"{n}@example.com") for n in ("alice", "bob"))

@@ -18,9 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
-## the whole platform on this machine (moto, the AppSync gateway, event sources) until Ctrl-C
+## the whole platform on this machine until Ctrl-C, resuming the state kept in .slate/ (FRESH=1: start empty)
 dev: $(STAMP)
-	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed
+	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh)
 
 ## every test, as CI runs it: lint, format check, then the unit and integration tiers
 test: $(STAMP) lint
@@ -49,11 +49,11 @@ plan: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python devtools/bench.py
 
-## re-pin every transitive dependency after changing a requirements file
 ## the policy pack evaluated offline over a stack (exit 1 on a mandatory violation)
 policy: $(STAMP)
 	$(BIN)/python -m local policy --stack $(STACK)
 
+## re-pin every transitive dependency after changing a requirements file
 constraints: $(STAMP)
 	{ echo "# Every package the dev environment installs, pinned exactly (regenerate: make constraints)."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | sort -f; } > constraints.txt

@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument(
         "--schedule-every", type=float, help="fire every schedule this often (seconds)"
     )
+    up_parser.add_argument(
+        "--fresh", action="store_true", help="start empty: discard the state kept in .slate/state"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "up":
@@ -83,6 +86,7 @@ def _up(args: argparse.Namespace) -> int:
         seed=args.seed,
         ttl_delay_seconds=args.ttl_delay,
         schedule_seconds=args.schedule_every,
+        fresh=args.fresh,
     )
     local = cloud.LocalCloud(args.directory, args.stack, settings)
     stopped = threading.Event()
@@ -101,6 +105,8 @@ def _up(args: argparse.Namespace) -> int:
         groups = ", ".join(user["groups"]) or "customer"
         print(f"Sign in    {user['username']} / {user['password']}  ({groups})")
     print(f"Discovery  {args.directory.resolve() / cloud.DISCOVERY}")
+    state = args.directory.resolve() / cloud.STATE
+    print(f"State      {state} ({'resumed' if local.resumed else 'new'}; FRESH=1 starts empty)")
     print("Ready. Ctrl-C stops everything.", flush=True)
     stopped.wait()
     local.stop()

@@ -5,8 +5,15 @@ for the functions and the gateway, sharing the same state); the AppSync gateway 
 stack's API over HTTP and WebSocket; the event source mappings, the schedules and TTL expiry
 each run on a thread of their own, woken by the writes that feed them (`pumps`, `wakeups`).
 Discovery goes to `.slate/local.json` in the project directory while it runs.
+
+State survives a restart: moto's state, the stream mappings' checkpoints and the seeded users
+are kept under `.slate/state/` (`persistence`) and resumed on the next start, unless it is a
+fresh one. One cloud at a time runs per project: it holds a lock on `.slate/lock` for as long as
+it runs (the kernel drops it when the process dies, even by `kill -9`), which is also how a
+discovery file left behind by a killed cloud is told from a live one (`live_discovery`).
 """
 
+import fcntl
 import json
 import logging
 import os
@@ -25,7 +32,7 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from . import engine, wakeups
+from . import engine, persistence, wakeups
 from .appsync import GraphQLEngine, LocalServices, deployed_apis
 from .event_sources import QueueMapping, StreamMapping
 from .gateway import Authorizer, gateway_app, serving
@@ -39,6 +46,8 @@ from .ttl import TtlExpiry
 from .wakeups import TTL, Waker, seconds_until_visible
 
 DISCOVERY = Path(".slate") / "local.json"
+LOCK = Path(".slate") / "lock"
+STATE = Path(".slate") / "state" / "cloud.pickle"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret"}
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -63,7 +72,10 @@ class Settings:
     schedule_seconds: float | None = None
     """Fire every schedule this often instead of at its rate (tests, demos)."""
     seed: str | None = None
-    """`path/to/file.py:function` in the project: called once everything runs."""
+    """`path/to/file.py:function` in the project: called once everything runs (on a fresh
+    start only: a resumed cloud has what the seed made)."""
+    fresh: bool = False
+    """Start empty: the saved state is discarded."""
 
 
 @dataclass
@@ -78,6 +90,9 @@ class LocalCloud:
         self._stop = threading.Event()
         self.lambdas = LambdaRuntime()
         self.discovery: dict[str, Any] = {}
+        self.resumed = False
+        self._streams: dict[str, StreamMapping] = {}
+        self._users: list[dict[str, Any]] = []
 
     def client(self, service: str) -> Any:
         """An in-process client of the local AWS."""
@@ -93,6 +108,7 @@ class LocalCloud:
     def _start(self) -> dict[str, Any]:
         project = Project.load(self.directory)
         config = project.stack_config(self.stack)
+        self._lock()
         self.region = config.get("aws:region") or os.environ.get("AWS_REGION") or "us-east-1"
         for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}.items():
             os.environ.setdefault(name, value)
@@ -106,6 +122,12 @@ class LocalCloud:
         mock.start(reset=False)
         self._exit.callback(mock.stop)
         self._exit.enter_context(local_aws(self.lambdas))
+        self._exit.enter_context(persistence.counting_changes())
+        snapshots = persistence.Snapshots(self.directory / STATE, self._kept)
+        if self.settings.fresh:
+            (self.directory / STATE).unlink(missing_ok=True)
+        saved = snapshots.load()
+        self._exit.callback(snapshots.save)  # runs once the gateway and the sources have stopped
         base = f"http://{HOST}:{port}"
         uris = {"GRAPHQL": f"{base}/graphql", "REALTIME": f"ws://{HOST}:{port}/graphql/realtime"}
         self.deployment = engine.run(
@@ -144,9 +166,11 @@ class LocalCloud:
             app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
             self._exit.enter_context(serving(app, port))
         self._warm_up()
-        sources = self._sources()
-        users = self._seed()
+        sources = self._sources((saved or {}).get("checkpoints", {}))
+        self.resumed = saved is not None
+        self._users = saved["users"] if saved is not None else self._seed()
         self._drain(sources)  # what the seed wrote is processed before anyone is told we are ready
+        sources.append(("snapshots", snapshots.pump, lambda: 0, Waker()))
         self._start_sources(sources)
         self.discovery = {
             "graphqlUrl": uris["GRAPHQL"] if api else None,
@@ -156,7 +180,7 @@ class LocalCloud:
             "userPoolId": pool_id,
             "userPoolClientId": clients[0] if clients else None,
             "apiKey": api.api_keys[0] if api and api.api_keys else None,
-            "users": users,
+            "users": self._users,
         }
         path = self.directory / DISCOVERY
         path.parent.mkdir(exist_ok=True)
@@ -167,6 +191,31 @@ class LocalCloud:
     def stop(self) -> None:
         self._stop.set()
         self._exit.close()
+
+    def _lock(self) -> None:
+        """Holds `.slate/lock` while this cloud runs; another live cloud here is an error."""
+        path = self.directory / LOCK
+        path.parent.mkdir(exist_ok=True)
+        lock = path.open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise engine.EngineError(
+                f"a local cloud is already running for {self.directory}"
+                f" (see {self.directory / DISCOVERY})"
+            ) from None
+        self._exit.callback(lock.close)
+        if (self.directory / DISCOVERY).exists():
+            log.warning("replacing a discovery file left by a cloud that is gone")
+            (self.directory / DISCOVERY).unlink()
+
+    def _kept(self) -> dict[str, Any]:
+        """What the snapshots keep besides moto's state."""
+        return {
+            "checkpoints": {name: dict(s.checkpoints) for name, s in self._streams.items()},
+            "users": self._users,
+        }
 
     @property
     def user_pool_id(self) -> str | None:
@@ -193,8 +242,11 @@ class LocalCloud:
         for machine in self.deployment.of_type(STATE_MACHINE):
             warm_up_definition(machine.inputs["definition"], self.region)
 
-    def _sources(self) -> list[tuple[str, Pump, Callable[[], int], Waker]]:
-        """Every background source: (name, its pump, one synchronous pass, what wakes it)."""
+    def _sources(
+        self, checkpoints: dict[str, dict[str, str]]
+    ) -> list[tuple[str, Pump, Callable[[], int], Waker]]:
+        """Every background source: (name, its pump, one synchronous pass, what wakes it);
+        stream mappings resume after `checkpoints` (mapping → shard → sequence number)."""
         sources = []
         for mapping in self.deployment.of_type(MAPPING):
             source = mapping.inputs["eventSourceArn"]
@@ -207,7 +259,9 @@ class LocalCloud:
                     self.client("sqs"),
                     self.lambdas,
                     backoff(waker, *RETRY_BACKOFF_SECONDS),
+                    checkpoints=dict(checkpoints.get(mapping.name, {})),
                 )
+                self._streams[mapping.name] = stream
                 sources.append((name, stream.pump, stream.poll, waker))
             elif ":sqs:" in source:
                 queue_name = source.rsplit(":", 1)[-1]
@@ -279,3 +333,18 @@ def _environment_secret(access_key: str) -> str | None:
     if access_key != os.environ.get("AWS_ACCESS_KEY_ID"):
         return None
     return os.environ.get("AWS_SECRET_ACCESS_KEY")
+
+
+def live_discovery(directory: Path) -> dict[str, Any] | None:
+    """The discovery file of the local cloud running for `directory`, or None if none runs
+    (a file left by a killed cloud is never trusted: its lock is free)."""
+    path, lock_path = Path(directory) / DISCOVERY, Path(directory) / LOCK
+    if not path.exists() or not lock_path.exists():
+        return None
+    with lock_path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return json.loads(path.read_text())
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return None

@@ -82,8 +82,9 @@ class StreamMapping:
     """A boto3 SQS client (for the on-failure destination)."""
     lambdas: LambdaRuntime
     backoff: Backoff = no_backoff
-    _checkpoints: dict[str, str] = field(default_factory=dict)
-    """Shard → the sequence number of the last record done with."""
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    """Shard → the sequence number of the last record done with (give a previous run's to
+    resume after it)."""
     _next: dict[str, str] = field(default_factory=dict)
     """Shard → an iterator just past its checkpoint, when the last read was all done."""
     _shards: list[str] = field(default_factory=list)
@@ -133,7 +134,7 @@ class StreamMapping:
         arn = self.inputs["eventSourceArn"]
         iterator = self._next.get(shard_id)
         if iterator is None:
-            checkpoint = self._checkpoints.get(shard_id)
+            checkpoint = self.checkpoints.get(shard_id)
             position = (
                 {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": checkpoint}
                 if checkpoint
@@ -170,7 +171,7 @@ class StreamMapping:
                 return delivered
 
     def _checkpoint(self, shard_id: str, record: dict[str, Any]) -> None:
-        self._checkpoints[shard_id] = record["dynamodb"]["SequenceNumber"]
+        self.checkpoints[shard_id] = record["dynamodb"]["SequenceNumber"]
         self._next.pop(shard_id, None)
 
     def process(self, batch: list[dict[str, Any]], shard_id: str) -> None:

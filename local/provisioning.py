@@ -2,7 +2,10 @@
 moto (in-process or a moto server), and moto's own ids and ARNs are what the program sees.
 
 Types with state here — tables (keys, indexes, stream, TTL), queues (with redrive), user pools,
-their clients and groups, roles, state machines — are created through boto3. Functions are
+their clients and groups, roles, state machines — are created through boto3, or adopted when
+they already exist (the local cloud resumed a saved state): the same name keeps its id, its
+data and its users, and takes the program's current settings. A table whose keys or indexes
+changed cannot be adopted; that is an error naming the way out (a fresh start). Functions are
 registered with the in-process Lambda runtime (moto's own Lambda would need Docker). Types the
 local cloud serves itself (AppSync, event source mappings, schedules) and types with no local
 meaning (policies, log groups) are recorded with the attributes AWS would compute. Any other
@@ -92,7 +95,13 @@ class ProvisioningBackend:
 
     def _table(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
         name = self._name(resource)
-        table = create_table(self.clients("dynamodb"), name, resource.inputs)
+        dynamodb = self.clients("dynamodb")
+        try:
+            table = dynamodb.describe_table(TableName=name)["Table"]
+        except dynamodb.exceptions.ResourceNotFoundException:
+            table = create_table(dynamodb, name, resource.inputs)
+        else:
+            _check_shape(name, table, resource.inputs)
         outputs = {
             **resource.inputs,
             "name": name,
@@ -113,7 +122,14 @@ class ProvisioningBackend:
             if inputs.get(key) is not None
         }
         sqs = self.clients("sqs")
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except sqs.exceptions.QueueDoesNotExist:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        else:
+            settable = {k: v for k, v in attributes.items() if k != "FifoQueue"}
+            if settable:
+                sqs.set_queue_attributes(QueueUrl=url, Attributes=settable)
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -123,7 +139,12 @@ class ProvisioningBackend:
         inputs = resource.inputs
         name = self._name(resource)
         policy = inputs.get("passwordPolicy") or {}
-        pool = self.clients("cognito-idp").create_user_pool(
+        cognito = self.clients("cognito-idp")
+        existing = _named(cognito.list_user_pools(MaxResults=60)["UserPools"], "Name", name)
+        if existing is not None:
+            pool = cognito.describe_user_pool(UserPoolId=existing["Id"])["UserPool"]
+            return pool["Id"], self._pool_outputs(inputs, name, pool)
+        pool = cognito.create_user_pool(
             PoolName=name,
             Policies={
                 "PasswordPolicy": {
@@ -135,7 +156,12 @@ class ProvisioningBackend:
             UsernameAttributes=inputs.get("usernameAttributes", []),
             AutoVerifiedAttributes=inputs.get("autoVerifiedAttributes", []),
         )["UserPool"]
-        return pool["Id"], {
+        return pool["Id"], self._pool_outputs(inputs, name, pool)
+
+    def _pool_outputs(
+        self, inputs: dict[str, Any], name: str, pool: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
             **inputs,
             "id": pool["Id"],
             "name": name,
@@ -145,12 +171,25 @@ class ProvisioningBackend:
 
     def _user_pool_client(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
         inputs = resource.inputs
-        client = self.clients("cognito-idp").create_user_pool_client(
-            UserPoolId=inputs["userPoolId"],
-            ClientName=inputs.get("name") or resource.name,
-            ExplicitAuthFlows=inputs.get("explicitAuthFlows", []),
-            GenerateSecret=bool(inputs.get("generateSecret")),
-        )["UserPoolClient"]
+        cognito = self.clients("cognito-idp")
+        name = inputs.get("name") or resource.name
+        pool_id = inputs["userPoolId"]
+        listed = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
+        existing = _named(listed["UserPoolClients"], "ClientName", name)
+        if existing is not None:
+            client = cognito.update_user_pool_client(
+                UserPoolId=pool_id,
+                ClientId=existing["ClientId"],
+                ClientName=name,
+                ExplicitAuthFlows=inputs.get("explicitAuthFlows", []),
+            )["UserPoolClient"]
+        else:
+            client = cognito.create_user_pool_client(
+                UserPoolId=pool_id,
+                ClientName=name,
+                ExplicitAuthFlows=inputs.get("explicitAuthFlows", []),
+                GenerateSecret=bool(inputs.get("generateSecret")),
+            )["UserPoolClient"]
         return client["ClientId"], {**inputs, "clientSecret": client.get("ClientSecret", "")}
 
     def _user_group(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
@@ -159,26 +198,44 @@ class ProvisioningBackend:
         for key, argument in (("description", "Description"), ("precedence", "Precedence")):
             if inputs.get(key) is not None:
                 arguments[argument] = inputs[key]
-        self.clients("cognito-idp").create_group(**arguments)
+        cognito = self.clients("cognito-idp")
+        try:
+            cognito.create_group(**arguments)
+        except cognito.exceptions.GroupExistsException:
+            cognito.update_group(**arguments)
         return f"{inputs['userPoolId']}/{inputs['name']}", dict(inputs)
 
     def _role(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
         inputs = resource.inputs
         name = self._name(resource)
-        role = self.clients("iam").create_role(
-            RoleName=name, AssumeRolePolicyDocument=inputs["assumeRolePolicy"]
-        )["Role"]
+        iam = self.clients("iam")
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=inputs["assumeRolePolicy"])
+        except iam.exceptions.NoSuchEntityException:
+            role = iam.create_role(
+                RoleName=name, AssumeRolePolicyDocument=inputs["assumeRolePolicy"]
+            )["Role"]
         return name, {**inputs, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
 
     def _state_machine(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
         inputs = resource.inputs
         name = self._name(resource)
-        arn = self.clients("stepfunctions").create_state_machine(
-            name=name,
-            definition=inputs["definition"],
-            roleArn=inputs["roleArn"],
-            type=inputs.get("type", "STANDARD"),
-        )["stateMachineArn"]
+        sfn = self.clients("stepfunctions")
+        machines = sfn.list_state_machines()["stateMachines"]
+        existing = _named(machines, "name", name)
+        if existing is not None:
+            arn = existing["stateMachineArn"]
+            sfn.update_state_machine(
+                stateMachineArn=arn, definition=inputs["definition"], roleArn=inputs["roleArn"]
+            )
+        else:
+            arn = sfn.create_state_machine(
+                name=name,
+                definition=inputs["definition"],
+                roleArn=inputs["roleArn"],
+                type=inputs.get("type", "STANDARD"),
+            )["stateMachineArn"]
         return arn, {**inputs, "name": name, "arn": arn, "status": "ACTIVE"}
 
     def _function(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
@@ -225,6 +282,18 @@ _PASSWORD_POLICY = {
 
 def create_table(dynamodb: Any, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """A table as an `aws.dynamodb.Table`'s inputs declare it: keys, indexes, stream, TTL."""
+    table = dynamodb.create_table(**create_table_arguments(name, inputs))["TableDescription"]
+    ttl = inputs.get("ttl") or {}
+    if ttl.get("enabled"):
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
+        )
+    return table
+
+
+def create_table_arguments(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable's arguments for an `aws.dynamodb.Table`'s inputs."""
     keys = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
     if inputs.get("rangeKey"):
         keys.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
@@ -245,14 +314,33 @@ def create_table(dynamodb: Any, name: str, inputs: dict[str, Any]) -> dict[str, 
             "StreamEnabled": True,
             "StreamViewType": inputs.get("streamViewType", "NEW_AND_OLD_IMAGES"),
         }
-    table = dynamodb.create_table(**arguments)["TableDescription"]
-    ttl = inputs.get("ttl") or {}
-    if ttl.get("enabled"):
-        dynamodb.update_time_to_live(
-            TableName=name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
+    return arguments
+
+
+def _named(listed: list[dict[str, Any]], key: str, name: str) -> dict[str, Any] | None:
+    return next((entry for entry in listed if entry[key] == name), None)
+
+
+def _check_shape(name: str, table: dict[str, Any], inputs: dict[str, Any]) -> None:
+    """An existing table is adopted only if it has the keys and indexes the program declares."""
+    wanted = create_table_arguments(name, inputs)
+    has = {
+        "keys": table["KeySchema"],
+        "indexes": sorted(
+            (i["IndexName"], str(i["KeySchema"])) for i in table.get("GlobalSecondaryIndexes", [])
+        ),
+    }
+    declared = {
+        "keys": wanted["KeySchema"],
+        "indexes": sorted(
+            (i["IndexName"], str(i["KeySchema"])) for i in wanted.get("GlobalSecondaryIndexes", [])
+        ),
+    }
+    if has != declared:
+        raise EngineError(
+            f"table {name}: the saved state has other keys or indexes than the program declares;"
+            " start fresh to recreate it (make dev FRESH=1, or python -m local up --fresh)"
         )
-    return table
 
 
 def _index(index: dict[str, Any]) -> dict[str, Any]:

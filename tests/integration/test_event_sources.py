@@ -132,12 +132,13 @@ def recorder(running, tmp_path):
         )
     )
 
-    def make(**inputs) -> StreamMapping:
+    def make(checkpoints: dict[str, str] | None = None, **inputs) -> StreamMapping:
         return StreamMapping(
             inputs={**mapping.inputs, "functionName": "recorder", "filterCriteria": None, **inputs},
             streams=mapping.streams,
             sqs=sqs,
             lambdas=realtime.runtime,
+            checkpoints=checkpoints or {},
         )
 
     def batches() -> list[list[str]]:
@@ -197,3 +198,16 @@ def test_the_batching_window_gathers_until_full_or_due(recorder):
     realtime.held_slot("b3", expires_in=timedelta(minutes=5))  # six: a full batch goes at once
     assert mapping.pump() is None
     assert [len(batch) for batch in batches()] == [3, 6]
+
+
+def test_a_mapping_given_a_previous_runs_checkpoints_resumes_after_them(recorder):
+    """What a restarted local cloud does: records done with before the stop are not replayed."""
+    realtime, make, batches, _, _ = recorder
+    first = make()
+    realtime.held_slot("b1", expires_in=timedelta(minutes=5))
+    assert first.poll() == 3
+    realtime.held_slot("b2", expires_in=timedelta(minutes=5))
+    resumed = make(checkpoints=dict(first.checkpoints))
+    assert resumed.poll() == 3  # only b2's records
+    assert [len(batch) for batch in batches()] == [3, 3]
+    assert set(batches()[0]).isdisjoint(batches()[1])

@@ -121,3 +121,33 @@ def test_a_type_the_local_cloud_cannot_create_is_named(aws_env, make_project):
         pytest.raises(engine.EngineError, match="cannot create a aws:s3/bucket:Bucket"),
     ):
         engine.run(project, "test", ProvisioningBackend.factory(client, LambdaRuntime()))
+
+
+def test_running_again_adopts_what_exists_with_its_ids_and_data(cloud):
+    """What a resumed local cloud does: the same program over a saved state keeps every id."""
+    first, runtime = cloud
+    table = first.outputs["tableName"]
+    client("dynamodb").put_item(TableName=table, Item={"pk": {"S": "kept"}, "sk": {"S": "x"}})
+    again = engine.run(REPO, "dev", ProvisioningBackend.factory(client, runtime))
+    for output in ("tableName", "userPoolId", "userPoolClientId", "bookingStateMachineArn"):
+        assert again.outputs[output] == first.outputs[output], output
+    assert again.outputs["deadLetterQueueUrl"] == first.outputs["deadLetterQueueUrl"]
+    key = {"pk": {"S": "kept"}, "sk": {"S": "x"}}
+    assert client("dynamodb").get_item(TableName=table, Key=key)["Item"] == key
+    assert len(client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]) == 1
+    assert len(client("stepfunctions").list_state_machines()["stateMachines"]) == 1
+    client("dynamodb").delete_item(TableName=table, Key=key)
+
+
+def test_a_saved_table_of_another_shape_is_not_adopted(aws_env, make_project):
+    program = (
+        "import pulumi_aws as aws\n"
+        'aws.dynamodb.Table("t", name="things", hash_key="{key}", billing_mode="PAY_PER_REQUEST",'
+        ' attributes=[{{"name": "{key}", "type": "S"}}])\n'
+    )
+    with mock_aws():
+        first = make_project(program.format(key="id"))
+        engine.run(first, "test", ProvisioningBackend.factory(client, LambdaRuntime()))
+        changed = make_project(program.format(key="code"))
+        with pytest.raises(engine.EngineError, match=r"table things: .*start fresh"):
+            engine.run(changed, "test", ProvisioningBackend.factory(client, LambdaRuntime()))

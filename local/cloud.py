@@ -47,7 +47,7 @@ from .wakeups import TTL, Waker, seconds_until_visible
 
 DISCOVERY = Path(".slate") / "local.json"
 LOCK = Path(".slate") / "lock"
-STATE = Path(".slate") / "state" / "cloud.pickle"
+STATE = Path(".slate") / "state"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret"}
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -122,10 +122,10 @@ class LocalCloud:
         mock.start(reset=False)
         self._exit.callback(mock.stop)
         self._exit.enter_context(local_aws(self.lambdas))
-        self._exit.enter_context(persistence.counting_changes())
+        self._exit.enter_context(persistence.tracking_changes())
         snapshots = persistence.Snapshots(self.directory / STATE, self._kept)
         if self.settings.fresh:
-            (self.directory / STATE).unlink(missing_ok=True)
+            snapshots.discard()
         saved = snapshots.load()
         self._exit.callback(snapshots.save)  # runs once the gateway and the sources have stopped
         base = f"http://{HOST}:{port}"

@@ -122,6 +122,27 @@ def full_table_reads() -> int:
     return _full_table_reads[0] + dynamodb_indexes.full_reads()
 
 
+ItemObserver = Callable[[Table, DynamoType, DynamoType | None], None]
+_item_observers: list[ItemObserver] = []
+
+
+def item_written(table: Table, hash_value: DynamoType, range_value: DynamoType | None) -> None:
+    """Every write of an item ends here (under `DYNAMODB_LOCK`): the indexes follow it, and so
+    does whatever observes writes (the local cloud's snapshots)."""
+    dynamodb_indexes.index_of(table).reindex(hash_value, range_value)
+    for observer in _item_observers:
+        observer(table, hash_value, range_value)
+
+
+@contextmanager
+def observing_item_writes(observer: ItemObserver) -> Iterator[None]:
+    _item_observers.append(observer)
+    try:
+        yield
+    finally:
+        _item_observers.remove(observer)
+
+
 @contextmanager
 def indexed_tables() -> Iterator[None]:
     """Queries from the indexes; every write re-indexes the key it wrote."""
@@ -130,14 +151,14 @@ def indexed_tables() -> Iterator[None]:
 
     def put_item(table: Table, *args: Any, **kwargs: Any) -> Any:
         item = put(table, *args, **kwargs)
-        dynamodb_indexes.index_of(table).reindex(item.hash_key, item.range_key)
+        item_written(table, item.hash_key, item.range_key)
         return item
 
     def delete_item(table: Table, hash_key: Any, range_key: Any) -> Any:
         try:
             return delete(table, hash_key, range_key)
         finally:
-            dynamodb_indexes.index_of(table).reindex(hash_key, range_key)
+            item_written(table, hash_key, range_key)
 
     def update_item(backend: DynamoDBBackend, table_name: str, key: dict, *args, **kwargs):
         try:
@@ -146,7 +167,8 @@ def indexed_tables() -> Iterator[None]:
             table = backend.tables.get(table_name)
             if table is not None and table.hash_key_attr in key:
                 range_key = key.get(table.range_key_attr) if table.range_key_attr else None
-                dynamodb_indexes.index_of(table).reindex(
+                item_written(
+                    table,
                     DynamoType(key[table.hash_key_attr]),
                     DynamoType(range_key) if range_key is not None else None,
                 )
@@ -230,7 +252,7 @@ def _snapshot(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple | None:
 
 def _restore(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
     _put_back(table, hash_value, range_value, item)
-    dynamodb_indexes.index_of(table).reindex(hash_value, range_value)
+    item_written(table, hash_value, range_value)
 
 
 def _put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:

@@ -1,69 +1,329 @@
 """The local cloud's state on disk, so that `make dev` resumes where it stopped.
 
 moto keeps each service's state in its backends; they are pickled whole, as other moto-based
-emulators persist them, with a reducer for the two kinds of object pickle refuses (locks, which
-are made anew, and RSA keys, which travel as PEM). What lives outside moto travels with them:
-`extras`, a plain dict the cloud supplies (stream mappings' checkpoints, the seeded users).
+emulators persist them, with a reducer for the two kinds of object pickle refuses (locks, made
+anew; RSA keys, carried as PEM). What lives outside moto travels with them: `extras`, a plain
+dict the cloud supplies (stream mappings' checkpoints, the seeded users).
 
-A snapshot is written while anything changes, at most every `SNAPSHOT_SECONDS`, and once more
-on a clean stop: to a temporary file, flushed to disk, then renamed over the last one, so a
-`kill -9` at any moment leaves the previous snapshot or the new one, never a torn file. What a
-`kill -9` can lose is what changed since the last snapshot: at most `SNAPSHOT_SECONDS` plus the
-time one snapshot takes to write.
+Writing the whole state on every change would cost more as the table grows, so the state is a
+base snapshot plus a journal:
 
-Changes are counted where every moto request passes (`BaseResponse.call_action`: any action
-but reads), plus `touch()` for what changes moto's state without a request (TTL expiry).
+- every `SNAPSHOT_SECONDS` in which anything changed, one journal entry is appended and flushed
+  to disk: the items written since the last entry (as they are now, or their absence), the
+  stream records added, the small services whole (queues, user pools, roles) if they changed,
+  and the extras. Its cost follows the writes, not the table.
+- once the journal outgrows the base (and on a clean stop, and when a table itself changes),
+  a new base is written and the journal starts over: a cost proportional to the state, paid
+  after at least as many bytes of writes.
+
+Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
+leaves a readable state: the base, and every whole journal entry of its generation. What a
+`kill -9` can lose is what changed after the last entry: at most `SNAPSHOT_SECONDS` plus the
+time one entry takes to write.
 """
 
 import io
 import logging
 import os
 import pickle
+import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from unittest import mock
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.backends import get_backend
 from moto.core.responses import BaseResponse
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 
-from .moto_glue import DYNAMODB_LOCK
+from .moto_glue import DYNAMODB_LOCK, observing_item_writes
 
-SERVICES = ("dynamodb", "sqs", "cognito-idp", "iam", "stepfunctions")
-"""The services whose state the local cloud keeps: what the stack's resources live in."""
+DYNAMODB = "dynamodb"
+WHOLE_SERVICES = ("sqs", "cognito-idp", "iam")
+"""Services kept whole in each entry that follows a change to them: their state is small."""
 SNAPSHOT_SECONDS = 0.5
-FORMAT = 1
-"""Bumped when what a snapshot holds changes shape; an older snapshot is set aside, not read."""
+FORMAT = 2
+"""Bumped when what the files hold changes shape; an older state is set aside, not read."""
 READ_ACTIONS = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "TransactGet")
-_RETRIES = 3
-
-log = logging.getLogger("local.persistence")
-_changes = [0]
+ITEM_ACTIONS = {
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "ExecuteStatement",
+    "BatchExecuteStatement",
+    "ExecuteTransaction",
+}
+"""DynamoDB actions whose changes the journal carries item by item; any other change of
+DynamoDB (a table created, updated or deleted) calls for a new base."""
+MINIMUM_JOURNAL_BYTES = 1024 * 1024
+_FRAME = struct.Struct(">Q")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
+log = logging.getLogger("local.persistence")
 
-def touch() -> None:
-    """Counts a change made to moto's state without a request."""
-    _changes[0] += 1
+Key = tuple[str, str, Any, Any]
+"""(region, table name, hash key, range key) of one item, as DynamoDB JSON."""
+
+
+class _Changes:
+    """What changed since the last entry; written by moto's request threads."""
+
+    def __init__(self) -> None:
+        self.items: dict[Key, None] = {}
+        self.services: set[str] = set()
+        self.tables_changed = False
+
+    def item(self, table: Table, hash_value: DynamoType, range_value: DynamoType | None) -> None:
+        range_json = range_value.to_json() if range_value is not None else None
+        self.items[
+            table.region_name, table.name, _frozen(hash_value.to_json()), _frozen(range_json)
+        ] = None
+
+    def action(self, response: BaseResponse) -> None:
+        action = str(response._get_action())
+        if action.startswith(READ_ACTIONS):
+            return
+        service = response.service_name
+        if service == DYNAMODB and action not in ITEM_ACTIONS:
+            self.tables_changed = True
+        elif service in WHOLE_SERVICES:
+            self.services.add(service)
+
+
+_changes = _Changes()
 
 
 @contextmanager
-def counting_changes() -> Iterator[None]:
-    """Every mutating moto action counts as a change while the block runs."""
+def tracking_changes() -> Iterator[None]:
+    """Every item write and every mutating moto action is noted while the block runs."""
     original = BaseResponse.call_action
 
     def call_action(response: BaseResponse) -> Any:
         answer = original(response)
-        if not str(response._get_action()).startswith(READ_ACTIONS):
-            _changes[0] += 1
+        _changes.action(response)
         return answer
 
-    with mock.patch.object(BaseResponse, "call_action", call_action):
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(BaseResponse, "call_action", call_action))
+        stack.enter_context(observing_item_writes(_changes.item))
         yield
+
+
+class Snapshots:
+    """The saved state of one project's local cloud: `base.pickle` and `journal` in a folder."""
+
+    def __init__(self, folder: Path, extras: Callable[[], dict[str, Any]]) -> None:
+        self.base = folder / "base.pickle"
+        self.journal = folder / "journal"
+        self._extras = extras
+        self._generation = 0
+        self._base_bytes = 0
+        self._stream_lengths: dict[tuple[str, str], int] = {}
+        self._saved_extras: dict[str, Any] | None = None
+
+    def discard(self) -> None:
+        self.base.unlink(missing_ok=True)
+        self.journal.unlink(missing_ok=True)
+
+    def load(self) -> dict[str, Any] | None:
+        """Puts the saved state back into moto; the saved extras, or None when there is no
+        state (or one this version cannot read, which is set aside)."""
+        if not self.base.exists():
+            return None
+        try:
+            with self.base.open("rb") as file:
+                base = pickle.load(file)
+            if base.get("format") != FORMAT:
+                raise ValueError(f"saved state format {base.get('format')}, not {FORMAT}")
+        except Exception as error:  # any unreadable state is set aside, never half-read
+            for path in (self.base, self.journal):
+                if path.exists():
+                    os.replace(path, path.with_suffix(".unreadable"))
+            log.warning("the saved state could not be read (%s); set aside", error)
+            return None
+        for service, accounts in base["services"].items():
+            _install(service, pickle.loads(accounts))
+        extras = base["extras"]
+        self._generation, self._base_bytes = base["generation"], self.base.stat().st_size
+        for entry in self._entries():
+            extras = _replay(entry) or extras
+        self._stream_lengths = _stream_lengths()
+        _changes.__init__()  # what loading did is the saved state, not a change
+        self._saved_extras = extras
+        return extras
+
+    def save(self) -> None:
+        """A new base with everything, and an empty journal after it."""
+        extras = self._extras()
+        with DYNAMODB_LOCK:
+            _changes.items.clear()
+            _changes.tables_changed = False
+            dynamodb = _pickled(dict(get_backend(DYNAMODB)))
+            self._stream_lengths = _stream_lengths()
+        _changes.services.clear()
+        services = {DYNAMODB: dynamodb}
+        services.update({name: _pickled(dict(get_backend(name))) for name in WHOLE_SERVICES})
+        generation = self._generation + 1
+        base = {"format": FORMAT, "generation": generation, "services": services, "extras": extras}
+        _replace(self.base, _pickled(base))
+        _replace(self.journal, _frame({"generation": generation}))
+        self._generation, self._base_bytes = generation, self.base.stat().st_size
+        self._saved_extras = extras
+
+    def pump(self) -> float:
+        """Journals what changed since the last look (or writes a new base when due); the
+        wait until the next look."""
+        try:
+            if not self.base.exists() or _changes.tables_changed or self._journal_is_due():
+                self.save()
+            else:
+                self._append()
+        except RuntimeError as error:  # a service's dict changed size while it was pickled
+            log.debug("a snapshot raced a write and is retried: %s", error)
+            return 0.0
+        return SNAPSHOT_SECONDS
+
+    def _journal_is_due(self) -> bool:
+        size = self.journal.stat().st_size if self.journal.exists() else 0
+        return size > max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
+
+    def _append(self) -> None:
+        extras = self._extras()
+        with DYNAMODB_LOCK:
+            keys, _changes.items = list(_changes.items), {}
+            items = [(key, _current(key)) for key in keys]
+            records = self._new_records()
+        services = {}
+        for name in list(_changes.services):
+            _changes.services.discard(name)
+            services[name] = _pickled(dict(get_backend(name)))
+        if not (items or records or services) and extras == self._saved_extras:
+            return
+        entry = {"items": items, "records": records, "services": services, "extras": extras}
+        with self.journal.open("ab") as file:
+            _write(file, _frame(entry))
+        self._saved_extras = extras
+
+    def _new_records(self) -> dict[tuple[str, str], list[Any]]:
+        """Stream records added since the last entry, per table."""
+        added = {}
+        for (region, name), table in _tables():
+            if table.stream_shard is None:
+                continue
+            length = len(table.stream_shard.items)
+            saved = self._stream_lengths.get((region, name), 0)
+            if length > saved:
+                added[region, name] = table.stream_shard.items[saved:length]
+            self._stream_lengths[region, name] = length
+        return added
+
+    def _entries(self) -> Iterator[dict[str, Any]]:
+        """The journal's whole entries of this base's generation (none if it is older)."""
+        if not self.journal.exists():
+            return
+        with self.journal.open("rb") as file:
+            header = _read(file)
+            if header is None or header.get("generation") != self._generation:
+                return
+            while (entry := _read(file)) is not None:
+                yield entry
+
+
+def _replay(entry: dict[str, Any]) -> dict[str, Any]:
+    """Applies one journal entry to moto's state; its extras."""
+    for (region, name, hash_json, range_json), attributes in entry["items"]:
+        table = _table(region, name)
+        if table is None:
+            continue
+        hash_value = DynamoType(_thawed(hash_json))
+        range_value = DynamoType(_thawed(range_json)) if range_json is not None else None
+        item = Item(hash_value, range_value, attributes) if attributes is not None else None
+        _put_item(table, hash_value, range_value, item)
+    for (region, name), records in entry["records"].items():
+        table = _table(region, name)
+        if table is not None and table.stream_shard is not None:
+            table.stream_shard.items.extend(records)
+    for service, accounts in entry["services"].items():
+        _install(service, pickle.loads(accounts))
+    return entry["extras"]
+
+
+def _current(key: Key) -> dict[str, Any] | None:
+    """The item at `key` now, as its attributes in DynamoDB JSON, or None if there is none."""
+    region, name, hash_json, range_json = key
+    table = _table(region, name)
+    if table is None:
+        return None
+    found = table.items.get(DynamoType(_thawed(hash_json)))
+    if range_json is not None:
+        found = (found or {}).get(DynamoType(_thawed(range_json)))
+    return found.to_json()["Attributes"] if isinstance(found, Item) else None
+
+
+def _put_item(table: Table, hash_value: Any, range_value: Any, item: Item | None) -> None:
+    if range_value is None:
+        if item is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = item
+        return
+    partition = table.items[hash_value]
+    if item is None:
+        partition.pop(range_value, None)
+        if not partition:
+            del table.items[hash_value]
+    else:
+        partition[range_value] = item
+
+
+def _tables() -> Iterator[tuple[tuple[str, str], Table]]:
+    for regions in get_backend(DYNAMODB).values():
+        for region, backend in regions.items():
+            for name, table in backend.tables.items():
+                yield (region, name), table
+
+
+def _table(region: str, name: str) -> Table | None:
+    for regions in get_backend(DYNAMODB).values():
+        backend: DynamoDBBackend | None = regions.get(region) if region in regions else None
+        if backend is not None and name in backend.tables:
+            return backend.tables[name]
+    return None
+
+
+def _stream_lengths() -> dict[tuple[str, str], int]:
+    return {
+        key: len(table.stream_shard.items)
+        for key, table in _tables()
+        if table.stream_shard is not None
+    }
+
+
+def _install(service: str, accounts: dict[str, Any]) -> None:
+    backends = get_backend(service)
+    backends.clear()
+    backends.update(accounts)
+
+
+def _frozen(value: Any) -> Any:
+    """A DynamoDB JSON value as a hashable key."""
+    return (
+        tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+        if isinstance(value, dict)
+        else value
+    )
+
+
+def _thawed(value: Any) -> Any:
+    return {k: _thawed(v) for k, v in value} if isinstance(value, tuple) else value
 
 
 class _Pickler(pickle.Pickler):
@@ -86,75 +346,37 @@ def _private_key(pem: bytes) -> rsa.RSAPrivateKey:
     return key
 
 
-class Snapshots:
-    """The snapshot file of one project's local cloud."""
-
-    def __init__(self, path: Path, extras: Callable[[], dict[str, Any]]) -> None:
-        self.path = path
-        self._extras = extras
-        self._saved: tuple[int, dict[str, Any]] | None = None
-
-    def load(self) -> dict[str, Any] | None:
-        """Puts the saved services back into moto; the saved extras, or None without a
-        snapshot (or with one this version cannot read, which is set aside)."""
-        if not self.path.exists():
-            return None
-        try:
-            with self.path.open("rb") as file:
-                saved = pickle.load(file)
-            if saved.get("format") != FORMAT:
-                raise ValueError(f"snapshot format {saved.get('format')}, not {FORMAT}")
-        except Exception as error:  # any unreadable snapshot is set aside, never half-read
-            aside = self.path.with_suffix(".unreadable")
-            os.replace(self.path, aside)
-            log.warning("the saved state could not be read (%s); set aside as %s", error, aside)
-            return None
-        for service, accounts in saved["services"].items():
-            backends = get_backend(service)
-            backends.clear()
-            backends.update(pickle.loads(accounts))
-        self._saved = (_changes[0], saved["extras"])
-        return saved["extras"]
-
-    def save(self) -> None:
-        """Writes a snapshot of the services and the extras, atomically."""
-        changes, extras = _changes[0], self._extras()
-        snapshot = _pickled({"format": FORMAT, "services": _services(), "extras": extras})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        with temporary.open("wb") as file:
-            file.write(snapshot)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
-        self._saved = (changes, extras)
-
-    def pump(self) -> float:
-        """Saves if anything changed since the last snapshot; the wait until the next look."""
-        if self._saved is None or self._saved != (_changes[0], self._extras()):
-            for attempt in range(_RETRIES):
-                try:
-                    self.save()
-                    break
-                except RuntimeError as error:  # a dict changed size while it was pickled
-                    log.debug("snapshot attempt %d raced a write: %s", attempt + 1, error)
-        return SNAPSHOT_SECONDS
-
-
-def _services() -> dict[str, bytes]:
-    """Each kept service's accounts, pickled (DynamoDB's under the lock its writers take)."""
-    services = {}
-    for service in SERVICES:
-        backends = get_backend(service)
-        if service == "dynamodb":
-            with DYNAMODB_LOCK:
-                services[service] = _pickled(dict(backends))
-        else:
-            services[service] = _pickled(dict(backends))
-    return services
-
-
 def _pickled(value: Any) -> bytes:
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
+
+
+def _frame(value: Any) -> bytes:
+    payload = _pickled(value)
+    return _FRAME.pack(len(payload)) + payload
+
+
+def _read(file: BinaryIO) -> Any | None:
+    """The next framed value, or None at the end or at a frame a kill cut short."""
+    header = file.read(_FRAME.size)
+    if len(header) < _FRAME.size:
+        return None
+    (length,) = _FRAME.unpack(header)
+    payload = file.read(length)
+    return pickle.loads(payload) if len(payload) == length else None
+
+
+def _write(file: BinaryIO, data: bytes) -> None:
+    file.write(data)
+    file.flush()
+    os.fsync(file.fileno())
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Writes `path` whole or not at all: a temporary file, on disk, renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("wb") as file:
+        _write(file, data)
+    os.replace(temporary, path)

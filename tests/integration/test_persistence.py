@@ -1,5 +1,7 @@
-"""The local cloud's snapshots: moto's state round-trips whole (items, users and their passwords,
-queued messages), only changes cause writes, and a snapshot that cannot be read is set aside."""
+"""The local cloud's saved state: moto's state round-trips (items, users and their passwords,
+queued messages), a change costs a journal entry the size of the change whatever the table
+holds, a journal cut short by a kill is read up to its last whole entry, and a state that cannot
+be read is set aside."""
 
 import boto3
 import pytest
@@ -7,9 +9,12 @@ from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
 from local import persistence
+from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import MOTO_CONFIG, local_aws
 from local.persistence import Snapshots
 
 REGION = "us-east-1"
+KEY = {"id": {"S": "kept"}}
 
 
 def client(service: str):
@@ -18,89 +23,161 @@ def client(service: str):
 
 @pytest.fixture
 def aws(aws_env):
-    with mock_aws(), persistence.counting_changes():
+    with mock_aws(config=MOTO_CONFIG), local_aws(LambdaRuntime()), persistence.tracking_changes():
         yield
 
 
-def build_state() -> dict:
+def build_state(items: int = 0) -> dict:
     dynamodb = client("dynamodb")
     dynamodb.create_table(
         TableName="things",
         BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
-    dynamodb.put_item(TableName="things", Item={"id": {"S": "kept"}, "n": {"N": "7"}})
+    dynamodb.put_item(TableName="things", Item={**KEY, "n": {"N": "7"}})
+    table = boto3.resource("dynamodb", region_name=REGION).Table("things")
+    with table.batch_writer() as batch:
+        for n in range(items):
+            batch.put_item(Item={"id": f"filler-{n}", "text": "x" * 100})
     cognito = client("cognito-idp")
     pool = cognito.create_user_pool(PoolName="users")["UserPool"]["Id"]
     app = cognito.create_user_pool_client(
         UserPoolId=pool, ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
     )["UserPoolClient"]["ClientId"]
-    cognito.admin_create_user(UserPoolId=pool, Username="ada")
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username="ada", Password="Passw0rd!Kept", Permanent=True
-    )
     url = client("sqs").create_queue(QueueName="dlq")["QueueUrl"]
-    client("sqs").send_message(QueueUrl=url, MessageBody="poison")
     return {"pool": pool, "client": app, "queue": url}
 
 
-def test_a_snapshot_brings_back_items_users_passwords_and_messages(aws, tmp_path):
-    state = build_state()
-    snapshots = Snapshots(tmp_path / "cloud.pickle", lambda: {"users": ["ada"]})
-    snapshots.save()
-    BackendDict.reset()  # moto forgets everything, as a new process starts with nothing
-    assert client("dynamodb").list_tables()["TableNames"] == []
+def add_user(state: dict, name: str) -> None:
+    cognito = client("cognito-idp")
+    cognito.admin_create_user(UserPoolId=state["pool"], Username=name)
+    cognito.admin_set_user_password(
+        UserPoolId=state["pool"], Username=name, Password="Passw0rd!Kept", Permanent=True
+    )
 
-    assert snapshots.load() == {"users": ["ada"]}
-    item = client("dynamodb").get_item(TableName="things", Key={"id": {"S": "kept"}})["Item"]
-    assert item == {"id": {"S": "kept"}, "n": {"N": "7"}}
-    signed_in = client("cognito-idp").initiate_auth(
+
+def signs_in(state: dict, name: str) -> bool:
+    answer = client("cognito-idp").initiate_auth(
         ClientId=state["client"],
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "ada", "PASSWORD": "Passw0rd!Kept"},
+        AuthParameters={"USERNAME": name, "PASSWORD": "Passw0rd!Kept"},
     )
-    assert signed_in["AuthenticationResult"]["IdToken"]
+    return bool(answer["AuthenticationResult"]["IdToken"])
+
+
+def restart() -> None:
+    """moto forgets everything, as a new process starts with nothing."""
+    BackendDict.reset()
+    assert client("dynamodb").list_tables()["TableNames"] == []
+
+
+def test_the_base_and_its_journal_bring_everything_back(aws, tmp_path):
+    state = build_state()
+    add_user(state, "ada")
+    extras = {"users": ["ada"]}
+    snapshots = Snapshots(tmp_path, lambda: extras)
+    snapshots.pump()  # the first look writes a base
+    client("dynamodb").update_item(
+        TableName="things", Key=KEY, UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "8"}},
+    )  # fmt: skip
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "later"}})
+    client("sqs").send_message(QueueUrl=state["queue"], MessageBody="poison")
+    add_user(state, "bob")
+    extras = {"users": ["ada", "bob"]}
+    snapshots.pump()  # journaled, not a new base
+    assert snapshots.journal.stat().st_size > 8
+    restart()
+
+    assert Snapshots(tmp_path, dict).load() == {"users": ["ada", "bob"]}
+    item = client("dynamodb").get_item(TableName="things", Key=KEY)["Item"]
+    assert item == {**KEY, "n": {"N": "8"}}
+    scanned = client("dynamodb").scan(TableName="things")["Items"]
+    assert sorted(i["id"]["S"] for i in scanned) == ["kept", "later"]
+    assert signs_in(state, "ada") and signs_in(state, "bob")
     [message] = client("sqs").receive_message(QueueUrl=state["queue"])["Messages"]
     assert message["Body"] == "poison"
+    streams = client("dynamodbstreams")
+    arn = client("dynamodb").describe_table(TableName="things")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    events = [r["eventName"] for r in streams.get_records(ShardIterator=iterator)["Records"]]
+    assert events == ["INSERT", "MODIFY", "INSERT"]  # the stream goes on where it was
 
 
-def test_only_a_change_causes_a_snapshot(aws, tmp_path, monkeypatch):
-    build_state()
-    snapshots = Snapshots(tmp_path / "cloud.pickle", dict)
-    writes = []
-    save = snapshots.save
-    monkeypatch.setattr(snapshots, "save", lambda: (writes.append(1), save()))
+def test_a_change_costs_an_entry_its_own_size_however_big_the_table(aws, tmp_path):
+    build_state(items=2000)
+    snapshots = Snapshots(tmp_path, dict)
     snapshots.pump()
-    assert len(writes) == 1  # the first look always writes
-    client("dynamodb").get_item(TableName="things", Key={"id": {"S": "kept"}})
-    client("dynamodb").scan(TableName="things")
+    base = snapshots.base.stat().st_size
+    assert base > 200_000
+    journal = snapshots.journal.stat().st_size
+    client("dynamodb").get_item(TableName="things", Key=KEY)
+    client("dynamodb").query(
+        TableName="things",
+        KeyConditionExpression="id = :id",
+        ExpressionAttributeValues={":id": {"S": "kept"}},
+    )
     client("cognito-idp").list_user_pools(MaxResults=10)
     snapshots.pump()
-    assert len(writes) == 1  # reads change nothing
-    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "new"}})
+    assert snapshots.journal.stat().st_size == journal  # reads change nothing
+    client("dynamodb").delete_item(TableName="things", Key=KEY)
     snapshots.pump()
-    snapshots.pump()
-    assert len(writes) == 2
-    persistence.touch()  # a change no request made (TTL expiry)
-    snapshots.pump()
-    assert len(writes) == 3
+    entry = snapshots.journal.stat().st_size - journal
+    assert 0 < entry < 2_000  # one item and its stream record, not the table
+    assert snapshots.base.stat().st_size == base
 
 
-def test_an_unreadable_snapshot_is_set_aside_not_half_read(aws, tmp_path):
-    path = tmp_path / "cloud.pickle"
-    path.write_bytes(b"not a pickle")
-    assert Snapshots(path, dict).load() is None
-    assert not path.exists() and path.with_suffix(".unreadable").read_bytes() == b"not a pickle"
-    assert Snapshots(tmp_path / "missing.pickle", dict).load() is None
-
-
-def test_a_write_interrupted_midway_leaves_the_previous_snapshot(aws, tmp_path, monkeypatch):
+def test_a_journal_cut_short_is_read_to_its_last_whole_entry(aws, tmp_path):
     build_state()
-    path = tmp_path / "cloud.pickle"
-    Snapshots(path, lambda: {"generation": 1}).save()
-    monkeypatch.setattr(persistence.os, "replace", lambda *_: (_ for _ in ()).throw(OSError))
-    with pytest.raises(OSError):
-        Snapshots(path, lambda: {"generation": 2}).save()  # killed between write and rename
-    monkeypatch.undo()
-    assert Snapshots(path, dict).load() == {"generation": 1}
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.pump()
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "whole"}})
+    snapshots.pump()
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "torn"}})
+    snapshots.pump()
+    data = snapshots.journal.read_bytes()
+    snapshots.journal.write_bytes(data[:-5])  # killed while writing the last entry
+    restart()
+    Snapshots(tmp_path, dict).load()
+    scanned = client("dynamodb").scan(TableName="things")["Items"]
+    assert sorted(i["id"]["S"] for i in scanned) == ["kept", "whole"]
+
+
+def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeypatch):
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.pump()
+    monkeypatch.setattr(persistence, "MINIMUM_JOURNAL_BYTES", 0)
+    first_base = snapshots.base.read_bytes()
+    for n in range(40):
+        client("dynamodb").put_item(
+            TableName="things", Item={"id": {"S": f"n{n}"}, "x": {"S": "y" * 500}}
+        )
+        snapshots.pump()
+    assert snapshots.base.read_bytes() != first_base
+    assert snapshots.journal.stat().st_size < snapshots.base.stat().st_size
+    stale_journal = snapshots.journal.read_bytes()
+    client("dynamodb").create_table(
+        TableName="more",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    snapshots.pump()  # a new table: a new base, at once
+    snapshots.journal.write_bytes(stale_journal)  # a journal of an older base is not replayed
+    restart()
+    Snapshots(tmp_path, dict).load()
+    assert sorted(client("dynamodb").list_tables()["TableNames"]) == ["more", "things"]
+    assert len(client("dynamodb").scan(TableName="things")["Items"]) == 41
+
+
+def test_an_unreadable_state_is_set_aside_not_half_read(aws, tmp_path):
+    (tmp_path / "base.pickle").write_bytes(b"not a pickle")
+    assert Snapshots(tmp_path, dict).load() is None
+    assert (tmp_path / "base.unreadable").read_bytes() == b"not a pickle"
+    assert Snapshots(tmp_path / "nothing", dict).load() is None

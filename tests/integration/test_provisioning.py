@@ -134,8 +134,13 @@ def test_running_again_adopts_what_exists_with_its_ids_and_data(cloud):
     assert again.outputs["deadLetterQueueUrl"] == first.outputs["deadLetterQueueUrl"]
     key = {"pk": {"S": "kept"}, "sk": {"S": "x"}}
     assert client("dynamodb").get_item(TableName=table, Key=key)["Item"] == key
-    assert len(client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]) == 1
-    assert len(client("stepfunctions").list_state_machines()["stateMachines"]) == 1
+    cognito, sfn = client("cognito-idp"), client("stepfunctions")
+    pool = cognito.describe_user_pool(UserPoolId=first.outputs["userPoolId"])["UserPool"]
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    assert [p["Name"] for p in pools].count(pool["Name"]) == 1  # adopted, not made twice
+    machine = sfn.describe_state_machine(stateMachineArn=first.outputs["bookingStateMachineArn"])
+    machines = sfn.list_state_machines()["stateMachines"]
+    assert [m["name"] for m in machines].count(machine["name"]) == 1
     client("dynamodb").delete_item(TableName=table, Key=key)
 
 

@@ -4,7 +4,9 @@ Starts `python -m local up` (seeded) on free ports in a copy of the project, mea
 scenario with about 200 items in the table, loads it to about 10,000 items through the public
 API (`publishSlots`, as an owner would), measures again, and prints each figure at both sizes
 with their ratio. Clients run in this process, the cloud in its own, so the cloud's CPU is its
-own. Handler cold imports (`python -X importtime`) are measured beside boto3's.
+own. Handler cold imports (`python -X importtime`) are measured beside boto3's. Last, with the
+large table, bookings run until the cloud is killed with SIGKILL; it is started again on the
+same saved state, and every booking acknowledged before the kill is looked for.
 
 Slate-specific (it books slots), so it lives here and not in `local/`.
 """
@@ -46,6 +48,8 @@ THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY = 40, 10
 LIVE_UPDATES = 40
 IDLE_SECONDS = {"small": 10, "large": 30}
 IMPORT_RUNS = 3
+KILL_AFTER_SECONDS = 3.0
+KILL_CONCURRENCY = 4
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 CREATE_VENUE = "mutation($n: String!) { createVenue(name: $n) { venueId } }"
@@ -53,6 +57,7 @@ PUBLISH = (
     "mutation($v: ID!, $s: [NewSlotInput!]!) { publishSlots(venueId: $v, slots: $s) { slotId } }"
 )
 VENUE_SLOTS = "query($v: ID!) { venueSlots(venueId: $v) { slotId startsAt status price } }"
+BOOKING = "query($b: ID!) { booking(bookingId: $b) { status } }"
 BOOK = (
     "mutation($v: ID!, $s: ID!, $t: String) {"
     " bookSlot(venueId: $v, slotId: $s, clientToken: $t) { bookingId status } }"
@@ -73,11 +78,14 @@ class Row:
 class Cloud:
     """`python -m local up` in its own process, in a throwaway copy of the project."""
 
-    def __init__(self) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="slate-bench-"))
-        for name in PROJECT_FILES:
-            (self.directory / name).symlink_to(REPO / name)
-        (self.directory / "devtools").symlink_to(REPO / "devtools")
+    def __init__(self, directory: Path | None = None) -> None:
+        """A new cloud; or, given the directory of a stopped one, that cloud resumed."""
+        if directory is None:
+            directory = Path(tempfile.mkdtemp(prefix="slate-bench-"))
+            for name in PROJECT_FILES:
+                (directory / name).symlink_to(REPO / name)
+            (directory / "devtools").symlink_to(REPO / "devtools")
+        self.directory = directory
         began = time.monotonic()
         command = ["-m", "local", "up", "-C", str(self.directory), "--port", "0", "--seed", SEED]
         self.process = subprocess.Popen(
@@ -336,6 +344,48 @@ async def _next(ws: Any, kind: str) -> dict[str, Any]:
             raise RuntimeError(message)
 
 
+def measure_kill(cloud: Cloud, apis: list[Api], slots: Slots) -> tuple[Cloud, dict[str, float]]:
+    """Bookings until SIGKILL, then the cloud resumed: how many acknowledged bookings it lost,
+    the oldest of them (ms before the kill), and how long resuming took."""
+    acknowledged: list[tuple[float, str, str]] = []
+    killed = threading.Event()
+
+    def customer(api: Api) -> None:
+        while not killed.is_set():
+            try:
+                answer = book(api, *slots.take())
+            except (requests.RequestException, IndexError):
+                return
+            if answer.get("status") == "CONFIRMED" and not killed.is_set():
+                acknowledged.append((time.monotonic(), answer["bookingId"], api.jwt))
+
+    workers = [
+        threading.Thread(target=customer, args=(apis[n % len(apis)],))
+        for n in range(KILL_CONCURRENCY)
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(KILL_AFTER_SECONDS)
+    cloud.process.kill()
+    kill_time = time.monotonic()
+    killed.set()
+    for worker in workers:
+        worker.join()
+    cloud.process.wait(30)
+    resumed = Cloud(cloud.directory)
+    lost = [
+        kill_time - acked
+        for acked, booking_id, jwt in acknowledged
+        if Api(resumed.url, jwt).call(BOOKING, b=booking_id).get("errors")
+    ]
+    return resumed, {
+        "acknowledged": len(acknowledged),
+        "lost": len(lost),
+        "oldest_lost_ms": max(lost) * 1000 if lost else 0.0,
+        "resume_seconds": resumed.ready_seconds,
+    }
+
+
 def measure_idle(cloud: Cloud, seconds: float) -> float:
     """% of one core the cloud used while nobody called it."""
     before = cloud.cpu_seconds()
@@ -480,6 +530,8 @@ def main() -> int:
         settle(cloud)
         load_seconds = time.monotonic() - load_began
         run_scenarios(cloud, "large", apis, slots, rows)
+        slots.publish(booking_venue, 200, bookable=True)
+        cloud, kill = measure_kill(cloud, apis, slots)
     finally:
         stop_seconds = cloud.stop()
     imports = cold_imports()
@@ -488,6 +540,13 @@ def main() -> int:
         ("make dev ready (after install)", "< 8 s", f"{cloud.ready_seconds:.1f} s"),
         ("Ctrl-C to stopped", "< 2 s", f"{stop_seconds:.1f} s"),
         ("loading to ~10,000 items", "", f"{load_seconds:.0f} s"),
+        (
+            "kill -9 while booking: acknowledged bookings lost",
+            "none older than 1 s",
+            f"{kill['lost']:.0f} of {kill['acknowledged']:.0f}"
+            + (f", oldest {kill['oldest_lost_ms']:.0f} ms before the kill" if kill["lost"] else ""),
+        ),
+        ("resumed with ~10,000 items: ready", "", f"{kill['resume_seconds']:.1f} s"),
     ]
     extra += [(f"cold import: {name}", "", f"{ms:.0f} ms") for name, ms in imports.items()]
     print_table(list(rows.values()), extra)

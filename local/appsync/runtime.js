@@ -143,31 +143,48 @@ const PATTERN_LETTERS = [
 const zoneText = (offset, separator) =>
   `${offset < 0 ? "-" : "+"}${two(Math.floor(Math.abs(offset) / 60))}${separator}${two(Math.abs(offset) % 60)}`;
 
-// util.time's formatting: a DateTimeFormatter pattern (the common letters) in a zone.
-const formatMs = (ms, pattern, zone) => {
-  const offset = offsetMinutes(ms, zone);
-  const shifted = new Date(ms + offset * 60000);
-  let out = "";
+// A DateTimeFormatter pattern (the common letters) as the pieces that format an instant; the
+// first patterns a runtime meets (resolver code's own) are read once and kept.
+const compiledPatterns = new Map();
+const KEPT_PATTERNS = 64;
+const compilePattern = (pattern) => {
+  const pieces = [];
   let index = 0;
   while (index < pattern.length) {
     if (pattern[index] === "'") {
       const end = pattern.indexOf("'", index + 1);
       if (end < 0) throw new Error(`unterminated quote in date pattern ${pattern}`);
-      out += pattern.slice(index + 1, end) || "'";
+      const literal = pattern.slice(index + 1, end) || "'";
+      pieces.push(() => literal);
       index = end + 1;
       continue;
     }
     const letter = PATTERN_LETTERS.find(([letters]) => pattern.startsWith(letters, index));
     if (letter) {
-      out += letter[1](shifted, offset);
+      pieces.push(letter[1]);
       index += letter[0].length;
     } else if (/[A-Za-z]/.test(pattern[index])) {
       throw new Error(`unsupported date pattern letter '${pattern[index]}'`);
     } else {
-      out += pattern[index];
+      const literal = pattern[index];
+      pieces.push(() => literal);
       index += 1;
     }
   }
+  return pieces;
+};
+
+// util.time's formatting: `pattern` for the instant `ms` in `zone`.
+const formatMs = (ms, pattern, zone) => {
+  let pieces = compiledPatterns.get(pattern);
+  if (!pieces) {
+    pieces = compilePattern(pattern);
+    if (compiledPatterns.size < KEPT_PATTERNS) compiledPatterns.set(pattern, pieces);
+  }
+  const offset = offsetMinutes(ms, zone);
+  const shifted = new Date(ms + offset * 60000);
+  let out = "";
+  for (const piece of pieces) out += piece(shifted, offset);
   return out;
 };
 

@@ -10,6 +10,7 @@ no further field.
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,12 +29,15 @@ MAX_BODY_BYTES = 1024 * 1024
 """The largest request body accepted (1 MiB); a larger one is refused unread."""
 TOO_LARGE = "PayloadTooLargeException"
 
+logger = logging.getLogger(__name__)
+
 
 class _TooLarge(Exception):
     pass
 
 
 def _refusal(status: int, error_type: str, message: str) -> JSONResponse:
+    logger.info("refused a request: %d %s: %s", status, error_type, message)
     return JSONResponse({"errors": [{"errorType": error_type, "message": message}]}, status)
 
 

@@ -251,11 +251,13 @@ def _snapshot(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple | None:
 
 
 def _restore(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
-    _put_back(table, hash_value, range_value, item)
+    put_back(table, hash_value, range_value, item)
     item_written(table, hash_value, range_value)
 
 
-def _put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
+def put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
+    """Stores `item` at its key in the table as moto keeps items (None: removes it), with no
+    stream record and no hook: a restore, not a write."""
     if range_value is None:
         if item is None:
             table.items.pop(hash_value, None)

@@ -42,7 +42,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
-from .moto_glue import DYNAMODB_LOCK, observing_item_writes
+from .moto_glue import DYNAMODB_LOCK, observing_item_writes, put_back
 
 DYNAMODB = "dynamodb"
 WHOLE_SERVICES = ("sqs", "cognito-idp", "iam")
@@ -246,7 +246,7 @@ def _replay(entry: dict[str, Any]) -> dict[str, Any]:
         hash_value = DynamoType(_thawed(hash_json))
         range_value = DynamoType(_thawed(range_json)) if range_json is not None else None
         item = Item(hash_value, range_value, attributes) if attributes is not None else None
-        _put_item(table, hash_value, range_value, item)
+        put_back(table, hash_value, range_value, item)
     for (region, name), records in entry["records"].items():
         table = _table(region, name)
         if table is not None and table.stream_shard is not None:
@@ -266,22 +266,6 @@ def _current(key: Key) -> dict[str, Any] | None:
     if range_json is not None:
         found = (found or {}).get(DynamoType(_thawed(range_json)))
     return found.to_json()["Attributes"] if isinstance(found, Item) else None
-
-
-def _put_item(table: Table, hash_value: Any, range_value: Any, item: Item | None) -> None:
-    if range_value is None:
-        if item is None:
-            table.items.pop(hash_value, None)
-        else:
-            table.items[hash_value] = item
-        return
-    partition = table.items[hash_value]
-    if item is None:
-        partition.pop(range_value, None)
-        if not partition:
-            del table.items[hash_value]
-    else:
-        partition[range_value] = item
 
 
 def _tables() -> Iterator[tuple[tuple[str, str], Table]]:

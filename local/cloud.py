@@ -127,7 +127,8 @@ class LocalCloud:
         if self.settings.fresh:
             snapshots.discard()
         saved = snapshots.load()
-        self._exit.callback(snapshots.save)  # runs once the gateway and the sources have stopped
+        # Once the gateway and the sources have stopped; never for a start that failed.
+        self._exit.callback(lambda: self.discovery and snapshots.save())
         base = f"http://{HOST}:{port}"
         uris = {"GRAPHQL": f"{base}/graphql", "REALTIME": f"ws://{HOST}:{port}/graphql/realtime"}
         self.deployment = engine.run(

@@ -6,7 +6,15 @@
 
 from .auth import AuthConfig, Caller
 from .deployment import DeployedApi, LocalServices, deployed_apis
-from .engine import ApiConfig, ConfigError, FunctionConfig, GraphQLEngine, ResolverConfig, Response
+from .engine import (
+    ApiConfig,
+    ConfigError,
+    FunctionConfig,
+    GraphQLEngine,
+    ResolverConfig,
+    Response,
+    clipped,
+)
 from .jsmodule import CodeError
 
 __all__ = [
@@ -21,5 +29,6 @@ __all__ = [
     "LocalServices",
     "ResolverConfig",
     "Response",
+    "clipped",
     "deployed_apis",
 ]

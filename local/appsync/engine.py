@@ -398,10 +398,12 @@ MAX_MESSAGE_CHARACTERS = 500
 """GraphQL's own messages quote the input (a bad value, a long name); they are cut to this."""
 
 
-def _clipped(message: str) -> str:
-    if len(message) <= MAX_MESSAGE_CHARACTERS:
+def clipped(message: str, limit: int = MAX_MESSAGE_CHARACTERS) -> str:
+    """`message` cut to `limit` characters, saying how long it was: errors never echo a whole
+    input back."""
+    if len(message) <= limit:
         return message
-    return f"{message[:MAX_MESSAGE_CHARACTERS]}… ({len(message)} characters)"
+    return f"{message[:limit]}… ({len(message)} characters)"
 
 
 def _locations(error: GraphQLError) -> list[dict[str, Any]] | None:
@@ -414,7 +416,7 @@ def _syntax_error(error: GraphQLError) -> dict[str, Any]:
     return {
         "path": None,
         "locations": _locations(error),
-        "message": _clipped(f"Invalid Syntax : {error.message}"),
+        "message": clipped(f"Invalid Syntax : {error.message}"),
     }
 
 
@@ -422,7 +424,7 @@ def _validation_error(error: GraphQLError) -> dict[str, Any]:
     return {
         "path": None,
         "locations": _locations(error),
-        "message": _clipped(f"Validation error: {error.message}"),
+        "message": clipped(f"Validation error: {error.message}"),
     }
 
 
@@ -440,7 +442,7 @@ def _field_error(error: GraphQLError) -> dict[str, Any]:
         logger.error("resolving %s failed", error.path, exc_info=original)
         message, kind, data, info = "An internal failure occurred.", INTERNAL_FAILURE, None, None
     else:
-        message, kind, data, info = _clipped(error.message), None, None, None
+        message, kind, data, info = clipped(error.message), None, None, None
     return {
         "path": error.path,
         "data": data,

@@ -25,7 +25,7 @@ from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, p
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..appsync import Caller, GraphQLEngine
+from ..appsync import Caller, GraphQLEngine, clipped
 from .auth import Authorizer, Unauthorized
 from .subscriptions import OPERATORS, OUTBOX_LIMIT, Outbox, Subscription, SubscriptionHub
 
@@ -211,7 +211,7 @@ class _Connection:
                 _error(
                     message.get("id"),
                     "UnsupportedOperation",
-                    f"Unsupported message type {_clip(kind)!r}",
+                    f"Unsupported message type {clipped(str(kind))!r}",
                 )
             )
 
@@ -277,7 +277,7 @@ class _Connection:
             self.send(_error(subscription_id, "UnauthorizedException", str(error)))
             return
         except (ValueError, RecursionError, GraphQLError) as error:
-            self.send(_error(subscription_id, BAD_REQUEST, _clip(str(error))))
+            self.send(_error(subscription_id, BAD_REQUEST, clipped(str(error))))
             return
         await self._subscribe(subscription_id, request, caller, root, headers)
 
@@ -326,12 +326,6 @@ def _subscription_id(message: dict[str, Any]) -> str:
     if not isinstance(subscription_id, str) or not subscription_id:
         raise _BadFrame(f"A {message.get('type')} needs an id (a string).")
     return subscription_id
-
-
-def _clip(value: Any, limit: int = 200) -> str:
-    """`value` as text, cut to `limit` characters: errors never echo a whole input back."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
 def _error(subscription_id: Any, error_type: str, message: str) -> dict[str, Any]:

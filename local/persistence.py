@@ -88,10 +88,12 @@ class _Changes:
         ] = None
 
     def action(self, response: BaseResponse) -> None:
+        service = response.service_name
+        if service != DYNAMODB and service not in WHOLE_SERVICES:
+            return  # before naming the action: for some services (Lambda) that costs a lot
         action = str(response._get_action())
         if action.startswith(READ_ACTIONS):
             return
-        service = response.service_name
         if service == DYNAMODB and action not in ITEM_ACTIONS:
             self.tables_changed = True
         elif service in WHOLE_SERVICES:

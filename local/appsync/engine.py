@@ -5,6 +5,7 @@ Nothing here knows which API it serves: an `ApiConfig` is whatever a stack decla
 `deployment.deployed_apis`), and the answer to an operation is the body AppSync would send.
 """
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -46,6 +47,10 @@ DEPTH_LIMIT_REACHED = "QueryDepthLimitReached"
 RESOLVER_LIMIT_REACHED = "ResolverExecutionLimitReached"
 INTERNAL_FAILURE = "InternalFailure"
 CANCELLED = "RequestCancelled"
+CACHED_QUERIES = 512
+CACHED_QUERY_CHARACTERS = 10_000
+"""Queries up to this long have their parse and validation kept (hand-written client queries
+are far shorter; a longer one is checked each time, so the cache stays small)."""
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +131,7 @@ class GraphQLEngine:
         self.config = config
         self.js = js or JsRuntime()
         self._modules: dict[str, str] = {}
+        self._checked_cached = functools.lru_cache(maxsize=CACHED_QUERIES)(self._check)
         try:
             self._build()
         except ConfigError:
@@ -162,13 +168,9 @@ class GraphQLEngine:
         unless the subscription is refused), with any filter it sets in `extensions`.
 
         Once `cancelled` is set (the client has gone), no further field is resolved."""
-        try:
-            document: DocumentNode = parse(query)
-        except GraphQLError as error:
-            return Response(200, {"data": None, "errors": [_syntax_error(error)]})
-        invalid = validate(self.schema, document)
-        if invalid:
-            return Response(200, {"data": None, "errors": [_validation_error(e) for e in invalid]})
+        document, refusals = self.checked(query)
+        if document is None:
+            return Response(200, {"data": None, "errors": refusals})
         request = _Request(
             caller, dict(headers or {}), dict(variables or {}), cancelled or threading.Event()
         )
@@ -184,6 +186,26 @@ class GraphQLEngine:
         if errors:
             body["errors"] = [_field_error(error) for error in errors]
         return Response(200, body, request.extensions)
+
+    def checked(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+        """The query parsed and validated against the schema, or AppSync's errors for it.
+
+        Clients send the same few queries again and again, and validation is most of the cost
+        of a small request, so the answer for each short query is kept (ASTs are not changed by
+        execution)."""
+        if len(query) <= CACHED_QUERY_CHARACTERS:
+            return self._checked_cached(query)
+        return self._check(query)
+
+    def _check(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+        try:
+            document: DocumentNode = parse(query)
+        except GraphQLError as error:
+            return None, [_syntax_error(error)]
+        invalid = validate(self.schema, document)
+        if invalid:
+            return None, [_validation_error(e) for e in invalid]
+        return document, []
 
     def module_id(self, code: str) -> str:
         """The loaded module of a resolver's or function's code."""

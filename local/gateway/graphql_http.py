@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
+from graphql import FieldNode, OperationType, get_operation_ast
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -69,7 +69,7 @@ def http_endpoint(
                 cancelled=cancelled,
             ),
         )
-        for field_name, value in _mutation_results(payload, response.body):
+        for field_name, value in _mutation_results(engine, payload, response.body):
             hub.publish(field_name, value)
         return JSONResponse(response.body, response.status)
 
@@ -132,15 +132,15 @@ async def _while_connected(
         watching.cancel()
 
 
-def _mutation_results(payload: dict[str, Any], body: dict[str, Any]) -> list[tuple[str, Any]]:
+def _mutation_results(
+    engine: GraphQLEngine, payload: dict[str, Any], body: dict[str, Any]
+) -> list[tuple[str, Any]]:
     """(mutation field, result) for each root field of a mutation that succeeded."""
     data = body.get("data")
     if not data:
         return []
-    try:
-        operation = get_operation_ast(parse(payload["query"]), payload.get("operationName"))
-    except GraphQLError:
-        return []
+    document, _ = engine.checked(payload["query"])
+    operation = get_operation_ast(document, payload.get("operationName")) if document else None
     if operation is None or operation.operation != OperationType.MUTATION:
         return []
     failed = {tuple(error.get("path") or ())[:1] for error in body.get("errors", [])}

@@ -18,6 +18,7 @@ from local.appsync import (
     GraphQLEngine,
     ResolverConfig,
 )
+from local.appsync import engine as engine_module
 from local.appsync.dynamodb import DynamoDbSource
 from local.appsync.lambda_source import LambdaSource
 from local.appsync.sources import NoneSource
@@ -503,3 +504,22 @@ def test_a_cancelled_request_resolves_nothing_more(api, services):
     assert body["errors"][0]["errorType"] == "RequestCancelled"
     client, _ = services
     assert client.scan(TableName="items")["Items"] == []
+
+
+def test_a_query_sent_again_is_not_parsed_or_validated_again(api, monkeypatch):
+
+    validations = []
+    validate = engine_module.validate
+    monkeypatch.setattr(
+        engine_module, "validate", lambda *a: (validations.append(1), validate(*a))[1]
+    )
+    for value in ("a", "b", "c"):
+        assert call(api, "query($v: String) { echo(value: $v) }", v=value)["data"]["echo"] == value
+    assert len(validations) == 1
+    assert call(api, "{ nope }")["errors"][0]["message"].startswith("Validation error")
+    assert call(api, "{ nope }")["errors"][0]["message"].startswith("Validation error")
+    assert len(validations) == 2  # refusals are kept too
+    long_query = '{ echo(value: "x") }' + " " * 10_000
+    call(api, long_query)
+    call(api, long_query)
+    assert len(validations) == 4  # a long query is checked each time: the cache stays small

@@ -5,30 +5,37 @@ backend → moto's response serializer → JSON → botocore's response parser. 
 steps walk the service model for every attribute of every item (most of the CPU of a query of
 100 items). moto's DynamoDB handler already holds the answer as the plain structure botocore's
 parser would build (attribute values as `{"S": …}`, binary as bytes); `answering_in_process`
-hands that structure to botocore directly, for the item operations. The request side, moto's
-handler and backend (its validation, conditions, transactions) are unchanged, and so is every
-error, which botocore still parses from moto's error body.
+hands that structure to botocore directly, for the item operations and for DynamoDB Streams'
+GetRecords (whose records moto keeps as that structure too, but for their time, which the
+wire carries as epoch seconds to the millisecond and botocore reads in local time). The request
+side, moto's handler and backend (its validation, conditions, transactions) are unchanged, and
+so is every error, which botocore still parses from moto's error body.
 
 Only calls bound for AWS's own endpoints while moto's in-process mock is on are answered here;
 a client of the moto server (an `endpoint_url`) pays the wire as any outside client does.
 """
 
+import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
 import botocore.handlers
 from botocore.awsrequest import AWSResponse, create_request_object
 from botocore.parsers import create_parser
+from dateutil.tz import tzlocal
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult, BaseResponse
 
-EVENT = "before-call.dynamodb"
+EVENTS = ("before-call.dynamodb", "before-call.dynamodbstreams")
+GET_RECORDS = "GetRecords"
 ITEM_OPERATIONS = frozenset(
     {
+        GET_RECORDS,
         "GetItem",
         "PutItem",
         "UpdateItem",
@@ -81,9 +88,27 @@ def _answer(model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, 
         _counts["answered"] += 1
         parsed = parser.parse({**response, "body": b"{}"}, model.output_shape)
         members = model.output_shape.members if model.output_shape else {}
+        if model.name == GET_RECORDS:
+            captured = _as_read(captured)
         parsed.update({k: v for k, v in captured.items() if k in members and v is not None})
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
     return AWSResponse(prepared.url, status, headers, MockRawResponse(body)), parsed
+
+
+def _as_read(answer: dict[str, Any]) -> dict[str, Any]:
+    """GetRecords' answer as botocore reads it off the wire: each record's time to the
+    millisecond, in local time; and copies of moto's records, which the caller may change."""
+    records = copy.deepcopy(answer.get("Records", []))
+    for record in records:
+        stream = record["dynamodb"]
+        moment = stream["ApproximateCreationDateTime"]
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        milliseconds = int(moment.timestamp() * 1000)
+        stream["ApproximateCreationDateTime"] = datetime.fromtimestamp(
+            milliseconds / 1000, tzlocal()
+        )
+    return {**answer, "Records": records}
 
 
 def _add_modeled_error_fields(parsed: dict, response: dict, model: Any, parser: Any) -> None:
@@ -107,7 +132,7 @@ def _serialized(original: Any) -> Any:
     return serialized
 
 
-botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer))
+botocore.handlers.BUILTIN_HANDLERS.extend((event, _answer) for event in EVENTS)
 
 
 @contextmanager

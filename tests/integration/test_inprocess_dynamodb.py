@@ -2,12 +2,17 @@
 gives them — items of every attribute type, errors with their modeled fields — without moto
 serializing a response for them."""
 
+import copy
+import time
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from local import inprocess_dynamodb
+from local.gateway.server import free_port
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws
 
@@ -124,3 +129,49 @@ def test_a_client_of_the_moto_server_pays_the_wire(region):
         client = boto3.client("dynamodb", region_name=region, endpoint_url="http://127.0.0.1:9")
         with pytest.raises(EndpointConnectionError):
             client.get_item(TableName="t", Key=key(1))
+
+
+def test_in_process_stream_records_are_the_wire_records(region):
+    """GetRecords answered in-process equals what a client of the moto server reads off the
+    wire for the same records: times to the millisecond in local time, binary as bytes."""
+    with mock_aws(config=MOTO_CONFIG), local_aws(LambdaRuntime()):
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            dynamodb = boto3.client("dynamodb", region_name=region)
+            dynamodb.create_table(
+                TableName="s",
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+            for n in range(5):
+                dynamodb.put_item(TableName="s", Item={"pk": {"S": f"p{n}"}, **ITEM})
+                time.sleep(0.0013)  # times that do not fall on a millisecond
+            dynamodb.delete_item(TableName="s", Key={"pk": {"S": "p1"}})
+            arn = dynamodb.describe_table(TableName="s")["Table"]["LatestStreamArn"]
+            wire = boto3.client(
+                "dynamodbstreams", region_name=region, endpoint_url=f"http://127.0.0.1:{port}"
+            )
+            before = inprocess_dynamodb.counts()
+            in_process = _records(boto3.client("dynamodbstreams", region_name=region), arn)
+            answered = inprocess_dynamodb.counts()["answered"] - before["answered"]
+            read = copy.deepcopy(in_process)
+            in_process[0]["dynamodb"]["Keys"]["pk"]["S"] = "changed by the caller"
+            over_the_wire = _records(wire, arn)  # after: the caller's copy is its own
+        finally:
+            server.stop()
+    assert answered == 1
+    assert len(read) == 6
+    for mine, theirs in zip(read, over_the_wire, strict=True):
+        assert mine == theirs
+
+
+def _records(streams, arn: str) -> list:
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams.get_records(ShardIterator=iterator)["Records"]

@@ -1,8 +1,9 @@
 """Where moto needs help to behave as AWS does, for the local cloud and the tests.
 
 - Lambda: with `{"lambda": {"use_docker": False}}`, moto's Lambda (`awslambda_simple`) answers
-  every invoke with a canned result. `route_lambda` sends invokes, including Step Functions'
-  Lambda tasks, to the in-process runtime instead.
+  every invoke with a canned result. `route_lambda` sends invokes to the in-process runtime
+  instead; `direct_lambda_tasks` lets Step Functions' Lambda tasks call it without Lambda's
+  REST formats in between (moto builds a request router for every such call).
 - Step Functions: moto's interpreter makes a new boto3 client for every task it runs; creating
   clients from boto3's default session is not thread-safe ("dictionary changed size during
   iteration" under concurrent executions) and costs tens of milliseconds each.
@@ -32,6 +33,7 @@
 import contextlib
 import copy
 import functools
+import io
 import logging
 import re
 import threading
@@ -42,9 +44,11 @@ from typing import Any
 from unittest import mock
 
 import boto3
-from botocore.exceptions import UnknownServiceError
+from botocore.exceptions import ClientError, UnknownServiceError
 from moto.awslambda.exceptions import UnknownFunctionException
-from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.awslambda_simple.models import LambdaSimpleBackend, lambda_simple_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import JsonRESTError
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import (
     MockValidationException,
@@ -55,6 +59,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
@@ -95,6 +100,45 @@ def route_lambda(runtime: LambdaRuntime) -> Iterator[None]:
         return invocation.payload
 
     with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+        yield
+
+
+@contextmanager
+def direct_lambda_tasks() -> Iterator[None]:
+    """A state machine's Lambda task calls moto's Lambda backend (`route_lambda`'s runtime
+    behind it) directly, with Invoke's answer (status, version, payload, function error) or its
+    error as botocore raises it: Lambda's REST formats, and the request router moto builds for
+    every call, would be most of the task's cost. Only synchronous, unqualified calls go this
+    way; any other goes the usual way."""
+    original = lambda_eval_utils._invoke_lambda_function
+
+    def invoke(parameters: dict, region: str, state_credentials: Any) -> dict[str, Any]:
+        synchronous = parameters.get("InvocationType", "RequestResponse") == "RequestResponse"
+        if not synchronous or "Qualifier" in parameters:
+            return original(parameters, region, state_credentials)
+        backend = lambda_simple_backends[DEFAULT_ACCOUNT_ID][region]
+        body = lambda_eval_utils.to_payload_type(parameters.get("Payload"))
+        headers: dict[str, Any] = {}
+        try:
+            payload = backend.invoke(parameters["FunctionName"], None, body, {}, headers)
+        except JsonRESTError as error:
+            raise ClientError(
+                {
+                    "Error": {"Code": error.error_type, "Message": error.message},
+                    "ResponseMetadata": {"HTTPStatusCode": error.code, "RequestId": ""},
+                },
+                "Invoke",
+            ) from error
+        response: dict[str, Any] = {
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": lambda_eval_utils._from_payload(io.BytesIO(payload or b"")),
+        }
+        if FUNCTION_ERROR_HEADER in headers:
+            response["FunctionError"] = headers[FUNCTION_ERROR_HEADER]
+        return response
+
+    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke):
         yield
 
 
@@ -357,6 +401,7 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
     # Item-level transactions go inside the serialization, so their backups are taken under it.
     with (
         route_lambda(runtime),
+        direct_lambda_tasks(),
         indexed_tables(),
         item_level_transactions(),
         serialized_dynamodb(),

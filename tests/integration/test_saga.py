@@ -9,6 +9,7 @@ from unittest import mock
 
 import pytest
 from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.responses import LambdaResponse
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from domain import keys, layout
@@ -307,3 +308,28 @@ def test_the_hold_marker_is_in_the_holds_index_while_payment_runs(saga):
     assert marker[layout.GSI1_PK] == keys.HOLDS_PARTITION
     assert marker[layout.GSI1_SK] == f"{hold.expires_at}#{hold.booking_id}"
     assert marker == {**marker, **hold.to_item()}  # the saga and the entity agree on every key
+
+
+def test_the_payment_task_skips_lambdas_rest_formats(saga):
+    """The state machine calls the payment function through moto's Lambda backend, not through
+    Lambda's REST API (whose request router moto builds anew for every call)."""
+    slot = saga.put_slot()
+    backend_calls, rest_calls = [], []
+    route = LambdaSimpleBackend.invoke
+    rest = LambdaResponse.invoke
+
+    def counted(backend, *args):
+        backend_calls.append(json.loads(args[2])["action"])
+        return route(backend, *args)
+
+    def counted_rest(response, *args, **kwargs):
+        rest_calls.append(1)
+        return rest(response, *args, **kwargs)
+
+    with (
+        mock.patch.object(LambdaSimpleBackend, "invoke", counted),
+        mock.patch.object(LambdaResponse, "invoke", counted_rest),
+    ):
+        result = saga.book(slot)
+    assert result["status"] == "SUCCEEDED", result
+    assert backend_calls == ["charge"] and rest_calls == []

@@ -48,7 +48,7 @@ DYNAMODB = "dynamodb"
 WHOLE_SERVICES = ("sqs", "cognito-idp", "iam")
 """Services kept whole in each entry that follows a change to them: their state is small."""
 SNAPSHOT_SECONDS = 0.5
-FORMAT = 2
+FORMAT = 3
 """Bumped when what the files hold changes shape; an older state is set aside, not read."""
 READ_ACTIONS = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "TransactGet")
 ITEM_ACTIONS = {
@@ -64,6 +64,7 @@ ITEM_ACTIONS = {
 """DynamoDB actions whose changes the journal carries item by item; any other change of
 DynamoDB (a table created, updated or deleted) calls for a new base."""
 MINIMUM_JOURNAL_BYTES = 1024 * 1024
+_PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
@@ -153,6 +154,10 @@ class Snapshots:
             return None
         for service, accounts in base["services"].items():
             _install(service, pickle.loads(accounts))
+        for (region, name), length in base["streams"].items():
+            table = _table(region, name)
+            if table is not None and table.stream_shard is not None:
+                del table.stream_shard.items[length:]  # added while the base was written
         extras = base["extras"]
         self._generation, self._base_bytes = base["generation"], self.base.stat().st_size
         for entry in self._entries():
@@ -163,18 +168,30 @@ class Snapshots:
         return extras
 
     def save(self) -> None:
-        """A new base with everything, and an empty journal after it."""
+        """A new base with everything, and an empty journal after it.
+
+        DynamoDB is pickled without holding its lock (that would stall every request for as
+        long as a large table takes to pickle). Whatever a write changes meanwhile is noted
+        after the point the base starts from, so the journal's first entry carries it whole;
+        and the base records each stream's length at that point, so records added meanwhile
+        are kept once, by the journal."""
         extras = self._extras()
         with DYNAMODB_LOCK:
             _changes.items.clear()
             _changes.tables_changed = False
-            dynamodb = _pickled(dict(get_backend(DYNAMODB)))
             self._stream_lengths = _stream_lengths()
         _changes.services.clear()
+        dynamodb = _pickled_while_written(dict(get_backend(DYNAMODB)))
         services = {DYNAMODB: dynamodb}
         services.update({name: _pickled(dict(get_backend(name))) for name in WHOLE_SERVICES})
         generation = self._generation + 1
-        base = {"format": FORMAT, "generation": generation, "services": services, "extras": extras}
+        base = {
+            "format": FORMAT,
+            "generation": generation,
+            "services": services,
+            "streams": dict(self._stream_lengths),
+            "extras": extras,
+        }
         _replace(self.base, _pickled(base))
         _replace(self.journal, _frame({"generation": generation}))
         self._generation, self._base_bytes = generation, self.base.stat().st_size
@@ -330,6 +347,18 @@ def _private_key(pem: bytes) -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     return key
+
+
+def _pickled_while_written(value: Any) -> bytes:
+    """`value` pickled while other threads may write it: retried if a dict changed size under
+    the pickler, and pickled under DynamoDB's lock after a few such tries."""
+    for _ in range(_PICKLE_TRIES):
+        try:
+            return _pickled(value)
+        except RuntimeError as error:
+            log.debug("a snapshot raced a write and is retried: %s", error)
+    with DYNAMODB_LOCK:
+        return _pickled(value)
 
 
 def _pickled(value: Any) -> bytes:

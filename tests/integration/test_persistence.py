@@ -181,3 +181,35 @@ def test_an_unreadable_state_is_set_aside_not_half_read(aws, tmp_path):
     assert Snapshots(tmp_path, dict).load() is None
     assert (tmp_path / "base.unreadable").read_bytes() == b"not a pickle"
     assert Snapshots(tmp_path / "nothing", dict).load() is None
+
+
+def test_a_write_while_the_base_is_written_is_kept_once(aws, tmp_path, monkeypatch):
+    """The base is pickled without stopping writers: a write landing meanwhile reaches the
+    journal whole, and its stream record is kept once."""
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    pickle_base = persistence._pickled_while_written
+
+    def with_a_write_meanwhile(value):
+        client("dynamodb").put_item(TableName="things", Item={"id": {"S": "meanwhile"}})
+        return pickle_base(value)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(persistence, "_pickled_while_written", with_a_write_meanwhile)
+        snapshots.pump()  # the base
+    snapshots.pump()  # the journal entry with what the base may have caught half-way
+    restart()
+    Snapshots(tmp_path, dict).load()
+    scanned = client("dynamodb").scan(TableName="things")["Items"]
+    assert sorted(i["id"]["S"] for i in scanned) == ["kept", "meanwhile"]
+    streams = client("dynamodbstreams")
+    arn = client("dynamodb").describe_table(TableName="things")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    keys = [
+        r["dynamodb"]["Keys"]["id"]["S"]
+        for r in streams.get_records(ShardIterator=iterator)["Records"]
+    ]
+    assert keys == ["kept", "meanwhile"]

@@ -12,9 +12,10 @@ base snapshot plus a journal:
   to disk: the items written since the last entry (as they are now, or their absence), the
   stream records added, the small services whole (queues, user pools, roles) if they changed,
   and the extras. Its cost follows the writes, not the table.
-- once the journal outgrows the base (and on a clean stop, and when a table itself changes),
-  a new base is written and the journal starts over: a cost proportional to the state, paid
-  after at least as many bytes of writes.
+- once the journal outgrows the base and requests pause (at the latest when it is four times
+  the base), on a clean stop, and when a table itself changes, a new base is written and the
+  journal starts over: a cost proportional to the state, paid after at least as many bytes of
+  writes.
 
 Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
 leaves a readable state: the base, and every whole journal entry of its generation. What a
@@ -64,6 +65,8 @@ ITEM_ACTIONS = {
 """DynamoDB actions whose changes the journal carries item by item; any other change of
 DynamoDB (a table created, updated or deleted) calls for a new base."""
 MINIMUM_JOURNAL_BYTES = 1024 * 1024
+JOURNAL_GROWTH_LIMIT = 4
+"""How many times the base's size the journal may reach while requests keep coming."""
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -211,8 +214,13 @@ class Snapshots:
         return SNAPSHOT_SECONDS
 
     def _journal_is_due(self) -> bool:
+        """Once the journal outgrows the base, a new base is written at the first quiet look
+        (pickling holds the interpreter, so not in the middle of a burst of requests), or at
+        once if it grows far beyond (replaying it would make the next start slow)."""
         size = self.journal.stat().st_size if self.journal.exists() else 0
-        return size > max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
+        outgrown = max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
+        quiet = not _changes.items and not _changes.services
+        return size > outgrown * JOURNAL_GROWTH_LIMIT or (size > outgrown and quiet)
 
     def _append(self) -> None:
         extras = self._extras()

@@ -153,14 +153,30 @@ def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeyp
     snapshots = Snapshots(tmp_path, dict)
     snapshots.pump()
     monkeypatch.setattr(persistence, "MINIMUM_JOURNAL_BYTES", 0)
+    monkeypatch.setattr(persistence, "JOURNAL_GROWTH_LIMIT", 3)
     first_base = snapshots.base.read_bytes()
-    for n in range(40):
-        client("dynamodb").put_item(
-            TableName="things", Item={"id": {"S": f"n{n}"}, "x": {"S": "y" * 500}}
-        )
+
+    def busy_until(size: int) -> None:
+        n = 0
+        while snapshots.journal.stat().st_size <= size:
+            n += 1
+            client("dynamodb").put_item(TableName="things", Item={"id": {"S": f"{size}-{n}"}})
+            snapshots.pump()
+
+    busy_until(len(first_base))  # outgrown, but requests keep coming: no new base yet
+    assert snapshots.base.read_bytes() == first_base
+    snapshots.pump()  # the first quiet look writes it
+    second_base = snapshots.base.read_bytes()
+    assert second_base != first_base
+    assert snapshots.journal.stat().st_size < len(second_base)
+    sizes = []  # busy as it stays, a new base comes once the journal is three times the base
+    while snapshots.base.read_bytes() == second_base and len(sizes) < 5_000:
+        client("dynamodb").put_item(TableName="things", Item={"id": {"S": f"busy-{len(sizes)}"}})
+        sizes.append(snapshots.journal.stat().st_size)
         snapshots.pump()
-    assert snapshots.base.read_bytes() != first_base
-    assert snapshots.journal.stat().st_size < snapshots.base.stat().st_size
+    assert snapshots.base.read_bytes() != second_base
+    assert 3 * len(second_base) < sizes[-1] < 4 * len(second_base)
+    written = len(client("dynamodb").scan(TableName="things")["Items"])
     stale_journal = snapshots.journal.read_bytes()
     client("dynamodb").create_table(
         TableName="more",
@@ -173,7 +189,7 @@ def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeyp
     restart()
     Snapshots(tmp_path, dict).load()
     assert sorted(client("dynamodb").list_tables()["TableNames"]) == ["more", "things"]
-    assert len(client("dynamodb").scan(TableName="things")["Items"]) == 41
+    assert len(client("dynamodb").scan(TableName="things")["Items"]) == written
 
 
 def test_an_unreadable_state_is_set_aside_not_half_read(aws, tmp_path):

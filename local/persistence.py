@@ -12,10 +12,10 @@ base snapshot plus a journal:
   to disk: the items written since the last entry (as they are now, or their absence), the
   stream records added, the small services whole (queues, user pools, roles) if they changed,
   and the extras. Its cost follows the writes, not the table.
-- once the journal outgrows the base and requests pause (at the latest when it is four times
-  the base), on a clean stop, and when a table itself changes, a new base is written and the
-  journal starts over: a cost proportional to the state, paid after at least as many bytes of
-  writes.
+- once the journal outgrows the base and nothing changes for 2 s (at the latest when it is
+  four times the base), on a clean stop, and when a table itself changes, a new base is
+  written and the journal starts over: a cost proportional to the state, paid after at least
+  as many bytes of writes.
 
 Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
 leaves a readable state: the base, and every whole journal entry of its generation. What a
@@ -29,6 +29,7 @@ import os
 import pickle
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -66,6 +67,8 @@ ITEM_ACTIONS = {
 DynamoDB (a table created, updated or deleted) calls for a new base."""
 MINIMUM_JOURNAL_BYTES = 1024 * 1024
 JOURNAL_GROWTH_LIMIT = 4
+QUIET_SECONDS = 2.0
+"""How long nothing must change before a due base is written."""
 """How many times the base's size the journal may reach while requests keep coming."""
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
@@ -134,6 +137,7 @@ class Snapshots:
         self._base_bytes = 0
         self._stream_lengths: dict[tuple[str, str], int] = {}
         self._saved_extras: dict[str, Any] | None = None
+        self._last_change = time.monotonic()
 
     def discard(self) -> None:
         self.base.unlink(missing_ok=True)
@@ -214,12 +218,14 @@ class Snapshots:
         return SNAPSHOT_SECONDS
 
     def _journal_is_due(self) -> bool:
-        """Once the journal outgrows the base, a new base is written at the first quiet look
-        (pickling holds the interpreter, so not in the middle of a burst of requests), or at
-        once if it grows far beyond (replaying it would make the next start slow)."""
+        """Once the journal outgrows the base, a new base is written when nothing has changed
+        for `QUIET_SECONDS` (pickling holds the interpreter, so not while requests come), or
+        at once if it grows far beyond (replaying it would make the next start slow)."""
         size = self.journal.stat().st_size if self.journal.exists() else 0
         outgrown = max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
-        quiet = not _changes.items and not _changes.services
+        if _changes.items or _changes.services:
+            self._last_change = time.monotonic()
+        quiet = time.monotonic() - self._last_change >= QUIET_SECONDS
         return size > outgrown * JOURNAL_GROWTH_LIMIT or (size > outgrown and quiet)
 
     def _append(self) -> None:

@@ -165,10 +165,14 @@ def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeyp
 
     busy_until(len(first_base))  # outgrown, but requests keep coming: no new base yet
     assert snapshots.base.read_bytes() == first_base
-    snapshots.pump()  # the first quiet look writes it
+    snapshots.pump()
+    assert snapshots.base.read_bytes() == first_base  # quiet for a moment only
+    monkeypatch.setattr(persistence, "QUIET_SECONDS", 0.0)
+    snapshots.pump()  # quiet long enough: the new base
     second_base = snapshots.base.read_bytes()
     assert second_base != first_base
     assert snapshots.journal.stat().st_size < len(second_base)
+    monkeypatch.setattr(persistence, "QUIET_SECONDS", 60.0)
     sizes = []  # busy as it stays, a new base comes once the journal is three times the base
     while snapshots.base.read_bytes() == second_base and len(sizes) < 5_000:
         client("dynamodb").put_item(TableName="things", Item={"id": {"S": f"busy-{len(sizes)}"}})

@@ -164,7 +164,12 @@ class LocalCloud:
                 jwks=self._jwks,
                 secret_for=_environment_secret,
             )
-            app = gateway_app(self.engine, authorizer, self.settings.keep_alive_seconds)
+            app = gateway_app(
+                self.engine,
+                authorizer,
+                self.settings.keep_alive_seconds,
+                before_acknowledging=snapshots.flush,
+            )
             self._exit.enter_context(serving(app, port))
         self._warm_up()
         sources = self._sources((saved or {}).get("checkpoints", {}))

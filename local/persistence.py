@@ -18,9 +18,10 @@ base snapshot plus a journal:
   as many bytes of writes.
 
 Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
-leaves a readable state: the base, and every whole journal entry of its generation. What a
-`kill -9` can lose is what changed after the last entry: at most `SNAPSHOT_SECONDS` plus the
-time one entry takes to write.
+leaves a readable state: the base, and every whole journal entry of its generation. A caller
+about to acknowledge a change (the gateway, before it answers a mutation) `flush`es first, so a
+`kill -9` loses nothing acknowledged; what changed without an acknowledgement (a background
+function's writes) is journaled within `SNAPSHOT_SECONDS`.
 """
 
 import io
@@ -138,6 +139,7 @@ class Snapshots:
         self._stream_lengths: dict[tuple[str, str], int] = {}
         self._saved_extras: dict[str, Any] | None = None
         self._last_change = time.monotonic()
+        self._writing = threading.Lock()
 
     def discard(self) -> None:
         self.base.unlink(missing_ok=True)
@@ -208,14 +210,29 @@ class Snapshots:
         """Journals what changed since the last look (or writes a new base when due); the
         wait until the next look."""
         try:
-            if not self.base.exists() or _changes.tables_changed or self._journal_is_due():
-                self.save()
-            else:
-                self._append()
+            with self._writing:
+                if not self.base.exists() or _changes.tables_changed or self._journal_is_due():
+                    self.save()
+                else:
+                    self._append()
         except RuntimeError as error:  # a service's dict changed size while it was pickled
             log.debug("a snapshot raced a write and is retried: %s", error)
             return 0.0
         return SNAPSHOT_SECONDS
+
+    def flush(self) -> None:
+        """Journals every change made so far before it returns, so what a caller is about to
+        be told is done survives a kill. Callers at the same moment share one entry."""
+        for _ in range(_PICKLE_TRIES):
+            try:
+                with self._writing:
+                    if self.base.exists():
+                        self._append()
+                    else:  # nothing saved yet (a fresh start): the journal needs its base
+                        self.save()
+                return
+            except RuntimeError as error:
+                log.debug("a flush raced a write and is retried: %s", error)
 
     def _journal_is_due(self) -> bool:
         """Once the journal outgrows the base, a new base is written when nothing has changed

@@ -1,5 +1,7 @@
 """The gateway as one ASGI app: AppSync's HTTP and real-time endpoints for one API."""
 
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
@@ -17,7 +19,10 @@ def gateway_app(
     *,
     init_timeout_seconds: float = INIT_TIMEOUT_SECONDS,
     outbox_limit: int = OUTBOX_LIMIT,
+    before_acknowledging: Callable[[], None] | None = None,
 ) -> Starlette:
+    """`before_acknowledging` runs before a mutation's answer is sent (the local cloud makes
+    its changes durable there)."""
     hub = SubscriptionHub(engine.schema)
     realtime = RealtimeEndpoint(
         engine,
@@ -29,7 +34,11 @@ def gateway_app(
     )
     app = Starlette(
         routes=[
-            Route("/graphql", http_endpoint(engine, authorizer, hub), methods=["POST"]),
+            Route(
+                "/graphql",
+                http_endpoint(engine, authorizer, hub, before_acknowledging),
+                methods=["POST"],
+            ),
             WebSocketRoute("/graphql", realtime.handle),
             WebSocketRoute("/graphql/realtime", realtime.handle),
         ]

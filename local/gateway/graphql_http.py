@@ -15,7 +15,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graphql import FieldNode, OperationType, get_operation_ast
+from graphql import FieldNode, OperationDefinitionNode, OperationType, get_operation_ast
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -42,7 +42,10 @@ def _refusal(status: int, error_type: str, message: str) -> JSONResponse:
 
 
 def http_endpoint(
-    engine: GraphQLEngine, authorizer: Authorizer, hub: SubscriptionHub
+    engine: GraphQLEngine,
+    authorizer: Authorizer,
+    hub: SubscriptionHub,
+    before_acknowledging: Callable[[], None] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def graphql(request: Request) -> Response:
         try:
@@ -69,8 +72,16 @@ def http_endpoint(
                 cancelled=cancelled,
             ),
         )
-        for field_name, value in _mutation_results(engine, payload, response.body):
-            hub.publish(field_name, value)
+        operation = _operation(engine, payload)
+        if operation is not None and operation.operation == OperationType.MUTATION:
+            if before_acknowledging is not None:
+                try:
+                    await run_in_threadpool(before_acknowledging)
+                except Exception:  # not durable: not acknowledged either
+                    logger.exception("a mutation's changes could not be made durable")
+                    return _refusal(500, "InternalFailure", "An internal failure occurred.")
+            for field_name, value in _mutation_results(operation, response.body):
+                hub.publish(field_name, value)
         return JSONResponse(response.body, response.status)
 
     return graphql
@@ -132,16 +143,18 @@ async def _while_connected(
         watching.cancel()
 
 
+def _operation(engine: GraphQLEngine, payload: dict[str, Any]) -> OperationDefinitionNode | None:
+    """The operation the request ran (None if the query is not a valid one)."""
+    document, _ = engine.checked(payload["query"])
+    return get_operation_ast(document, payload.get("operationName")) if document else None
+
+
 def _mutation_results(
-    engine: GraphQLEngine, payload: dict[str, Any], body: dict[str, Any]
+    operation: OperationDefinitionNode, body: dict[str, Any]
 ) -> list[tuple[str, Any]]:
     """(mutation field, result) for each root field of a mutation that succeeded."""
     data = body.get("data")
     if not data:
-        return []
-    document, _ = engine.checked(payload["query"])
-    operation = get_operation_ast(document, payload.get("operationName")) if document else None
-    if operation is None or operation.operation != OperationType.MUTATION:
         return []
     failed = {tuple(error.get("path") or ())[:1] for error in body.get("errors", [])}
     results = []

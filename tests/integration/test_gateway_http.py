@@ -327,3 +327,53 @@ def test_a_request_whose_client_has_gone_resolves_no_further_field():
             assert after.json() == {"data": {"slow": "done"}}
     finally:
         engine.close()
+
+
+def test_a_mutation_is_answered_only_after_its_changes_are_made_durable():
+    """The local cloud journals changes in `before_acknowledging`: it must run before a
+    mutation's answer leaves, and only for mutations."""
+    code = (
+        "export function request(ctx) { return { payload: 'ok' }; }\n"
+        "export function response(ctx) { return ctx.result; }\n"
+    )
+    engine = GraphQLEngine(
+        ApiConfig(
+            schema="type Query @aws_api_key { read: String }\n"
+            "type Mutation @aws_api_key { write: String }",
+            auth=AuthConfig("API_KEY"),
+            resolvers=[
+                ResolverConfig("Query", "read", code, data_source="none"),
+                ResolverConfig("Mutation", "write", code, data_source="none"),
+            ],
+            data_sources={"none": NoneSource()},
+        )
+    )
+    authorizer = Authorizer(config=engine.config.auth, account_id="1", api_keys=frozenset({"k"}))
+    flushed = []
+
+    def flush() -> None:
+        time.sleep(0.2)
+        flushed.append(time.monotonic())
+
+    try:
+        with serving(gateway_app(engine, authorizer, before_acknowledging=flush)) as url:
+            read = requests.post(url + "/graphql", json={"query": "{ read }"}, headers=KEY_K)
+            assert read.json() == {"data": {"read": "ok"}} and flushed == []
+            write = requests.post(
+                url + "/graphql", json={"query": "mutation { write }"}, headers=KEY_K
+            )
+            answered = time.monotonic()
+            assert write.json() == {"data": {"write": "ok"}}
+            assert len(flushed) == 1 and flushed[0] <= answered
+        with serving(gateway_app(engine, authorizer, before_acknowledging=lambda: 1 / 0)) as url:
+            failed = requests.post(
+                url + "/graphql", json={"query": "mutation { write }"}, headers=KEY_K
+            )
+            assert failed.status_code == 500
+            assert failed.json()["errors"][0]["errorType"] == "InternalFailure"
+            assert "division" not in failed.text
+    finally:
+        engine.close()
+
+
+KEY_K = {"x-api-key": "k"}

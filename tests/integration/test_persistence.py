@@ -233,3 +233,17 @@ def test_a_write_while_the_base_is_written_is_kept_once(aws, tmp_path, monkeypat
         for r in streams.get_records(ShardIterator=iterator)["Records"]
     ]
     assert keys == ["kept", "meanwhile"]
+
+
+def test_a_flush_keeps_every_change_so_far_even_before_the_first_look(aws, tmp_path):
+    """What the gateway calls before answering a mutation: on a fresh start there is no base
+    yet, and the flush writes one."""
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.flush()
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "acknowledged"}})
+    snapshots.flush()
+    restart()
+    Snapshots(tmp_path, dict).load()
+    scanned = client("dynamodb").scan(TableName="things")["Items"]
+    assert sorted(i["id"]["S"] for i in scanned) == ["acknowledged", "kept"]

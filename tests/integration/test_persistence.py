@@ -67,6 +67,17 @@ def signs_in(state: dict, name: str) -> bool:
     return bool(answer["AuthenticationResult"]["IdToken"])
 
 
+def stream_records() -> list[dict]:
+    """Every record of the `things` table's stream, from its start."""
+    streams = client("dynamodbstreams")
+    arn = client("dynamodb").describe_table(TableName="things")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams.get_records(ShardIterator=iterator)["Records"]
+
+
 def restart() -> None:
     """moto forgets everything, as a new process starts with nothing."""
     BackendDict.reset()
@@ -99,13 +110,7 @@ def test_the_base_and_its_journal_bring_everything_back(aws, tmp_path):
     assert signs_in(state, "ada") and signs_in(state, "bob")
     [message] = client("sqs").receive_message(QueueUrl=state["queue"])["Messages"]
     assert message["Body"] == "poison"
-    streams = client("dynamodbstreams")
-    arn = client("dynamodb").describe_table(TableName="things")["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    events = [r["eventName"] for r in streams.get_records(ShardIterator=iterator)["Records"]]
+    events = [r["eventName"] for r in stream_records()]
     assert events == ["INSERT", "MODIFY", "INSERT"]  # the stream goes on where it was
 
 
@@ -222,16 +227,7 @@ def test_a_write_while_the_base_is_written_is_kept_once(aws, tmp_path, monkeypat
     Snapshots(tmp_path, dict).load()
     scanned = client("dynamodb").scan(TableName="things")["Items"]
     assert sorted(i["id"]["S"] for i in scanned) == ["kept", "meanwhile"]
-    streams = client("dynamodbstreams")
-    arn = client("dynamodb").describe_table(TableName="things")["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    keys = [
-        r["dynamodb"]["Keys"]["id"]["S"]
-        for r in streams.get_records(ShardIterator=iterator)["Records"]
-    ]
+    keys = [r["dynamodb"]["Keys"]["id"]["S"] for r in stream_records()]
     assert keys == ["kept", "meanwhile"]
 
 

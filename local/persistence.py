@@ -68,9 +68,9 @@ ITEM_ACTIONS = {
 DynamoDB (a table created, updated or deleted) calls for a new base."""
 MINIMUM_JOURNAL_BYTES = 1024 * 1024
 JOURNAL_GROWTH_LIMIT = 4
+"""How many times the base's size the journal may reach while requests keep coming."""
 QUIET_SECONDS = 2.0
 """How long nothing must change before a due base is written."""
-"""How many times the base's size the journal may reach while requests keep coming."""
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))

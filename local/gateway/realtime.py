@@ -114,6 +114,7 @@ class RealtimeEndpoint:
             elif initializing in done and not initializing.result():
                 await connection.close(INIT_TIMEOUT_CLOSE, "connection_init timeout")
         finally:
+            connection.closed = True
             self.hub.remove(connection)
             for task in pending:
                 task.cancel()
@@ -129,6 +130,7 @@ class _Connection:
         self.host = websocket.headers.get("host", "localhost")
         self.outbox = Outbox(endpoint.outbox_limit)
         self.initialized = asyncio.Event()
+        self.closed = False
         self._keep_alive: asyncio.Task | None = None
 
     def send(self, message: dict[str, Any]) -> None:
@@ -301,6 +303,8 @@ class _Connection:
         errors = response.body.get("errors")
         if errors:
             self.send({"id": subscription_id, "type": "error", "payload": {"errors": errors}})
+            return
+        if self.closed:  # gone while its resolver ran: nothing to subscribe
             return
         subscription_filter = response.extensions.get("subscriptionFilter")
         if subscription_filter and not _valid_filter(subscription_filter):

@@ -57,7 +57,8 @@ class Subscription:
 @dataclass
 class SubscriptionHub:
     schema: GraphQLSchema
-    _subscriptions: dict[tuple[int, str], Subscription] = field(default_factory=dict)
+    _connections: dict[int, dict[str, Subscription]] = field(default_factory=dict)
+    """Connection (by identity) → its subscriptions by id."""
     _triggers: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def triggers(self, mutation_field: str) -> frozenset[str]:
@@ -83,34 +84,36 @@ class SubscriptionHub:
     @property
     def active(self) -> int:
         """How many subscriptions are open."""
-        return len(self._subscriptions)
+        return sum(len(held) for held in self._connections.values())
 
     def holds(self, connection: object, subscription_id: str) -> bool:
-        return (id(connection), subscription_id) in self._subscriptions
+        return subscription_id in self._connections.get(id(connection), {})
 
     def count(self, connection: object) -> int:
         """How many subscriptions `connection` holds."""
-        return sum(1 for s in self._subscriptions.values() if s.connection is connection)
+        return len(self._connections.get(id(connection), {}))
 
     def add(self, subscription: Subscription) -> None:
-        self._subscriptions[id(subscription.connection), subscription.id] = subscription
+        self._connections.setdefault(id(subscription.connection), {})[subscription.id] = (
+            subscription
+        )
 
     def remove(self, connection: object, subscription_id: str | None = None) -> None:
         """One subscription of `connection`, or all of them."""
         if subscription_id is not None:
-            self._subscriptions.pop((id(connection), subscription_id), None)
+            self._connections.get(id(connection), {}).pop(subscription_id, None)
             return
-        for key in [k for k, s in self._subscriptions.items() if s.connection is connection]:
-            del self._subscriptions[key]
+        self._connections.pop(id(connection), None)
 
     def publish(self, mutation_field: str, result: Any) -> int:
         """Offers `result` to every matching subscription without waiting on any; how many
-        connections took it."""
+        took it."""
         fields = self.triggers(mutation_field)
         if not fields or not isinstance(result, dict):
             return 0
         delivered = 0
-        for subscription in list(self._subscriptions.values()):
+        every = [s for held in list(self._connections.values()) for s in list(held.values())]
+        for subscription in every:
             if subscription.field not in fields:
                 continue
             if not _arguments_match(subscription.arguments, result):

@@ -38,7 +38,7 @@ from .event_sources import QueueMapping, StreamMapping
 from .gateway import Authorizer, gateway_app, serving
 from .gateway.server import HOST, free_port
 from .lambda_runtime import LambdaRuntime
-from .moto_glue import MOTO_CONFIG, local_aws, wait_for_execution, warm_up_definition
+from .moto_glue import MOTO_CONFIG, local_aws, warm_up_definition
 from .project import Project
 from .provisioning import ProvisioningBackend
 from .pumps import Pump, Pumps, backoff
@@ -136,12 +136,7 @@ class LocalCloud:
         )
         apis = deployed_apis(
             self.deployment,
-            LocalServices(
-                self.client("dynamodb"),
-                self.client("stepfunctions"),
-                self.lambdas,
-                wait_for_execution,
-            ),
+            LocalServices(self.client("dynamodb"), self.lambdas),
         )
         if len(apis) > 1:
             raise engine.EngineError("the local cloud serves one GraphQL API per stack")

@@ -28,6 +28,7 @@
   whole table (`full_table_reads`), so a regression shows as a number, not a slowdown.
 - DynamoDB calls from inside the process: their responses skip moto's serializer and botocore's
   parser (`inprocess_dynamodb`).
+- DynamoDB expressions: parsed once per shape, not several times per use (`dynamodb_expressions`).
 """
 
 import contextlib
@@ -67,6 +68,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from . import dynamodb_indexes, wakeups
+from .dynamodb_expressions import parsing_once
 from .inprocess_dynamodb import answering_in_process
 from .lambda_runtime import FUNCTION_ERROR_HEADER, LambdaRuntime, UnknownFunction
 
@@ -122,13 +124,7 @@ def direct_lambda_tasks() -> Iterator[None]:
         try:
             payload = backend.invoke(parameters["FunctionName"], None, body, {}, headers)
         except JsonRESTError as error:
-            raise ClientError(
-                {
-                    "Error": {"Code": error.error_type, "Message": error.message},
-                    "ResponseMetadata": {"HTTPStatusCode": error.code, "RequestId": ""},
-                },
-                "Invoke",
-            ) from error
+            raise as_client_error(error, "Invoke") from error
         response: dict[str, Any] = {
             "StatusCode": 200,
             "ExecutedVersion": "$LATEST",
@@ -185,6 +181,17 @@ def observing_item_writes(observer: ItemObserver) -> Iterator[None]:
         yield
     finally:
         _item_observers.remove(observer)
+
+
+def as_client_error(error: JsonRESTError, operation: str) -> ClientError:
+    """A refusal of a moto backend, called directly, as botocore raises it from the wire."""
+    return ClientError(
+        {
+            "Error": {"Code": error.error_type, "Message": error.message},
+            "ResponseMetadata": {"HTTPStatusCode": error.code, "RequestId": ""},
+        },
+        operation,
+    )
 
 
 @contextmanager
@@ -403,6 +410,7 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         route_lambda(runtime),
         direct_lambda_tasks(),
         indexed_tables(),
+        parsing_once(),
         item_level_transactions(),
         serialized_dynamodb(),
         step_functions_interpreter(),

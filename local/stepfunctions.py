@@ -1,21 +1,27 @@
-"""Synchronous Step Functions executions on moto's interpreter.
+"""`StartSyncExecution` on moto's interpreter, in-process.
 
-moto has no `StartSyncExecution`; an Express workflow called synchronously (as AppSync's HTTP
-data source does) is started, awaited, and answered in the shape `StartSyncExecution` returns.
-In-process, `moto_glue.wait_for_execution` wakes the caller when the execution ends; against a
-moto server the caller polls, backing off, since each poll costs the server a request.
+moto has no `StartSyncExecution`. An Express workflow called synchronously (as AppSync's HTTP
+data source does) is started on moto's Step Functions backend, awaited (`moto_glue` signals each
+execution's end), and answered in the shape `StartSyncExecution` returns. The backend is called
+directly: the API round trips a client would make (StartExecution, then DescribeExecution) were
+most of a short workflow's cost. As on AWS, a synchronous Express execution is not kept once it
+has answered: moto would keep each one (its history and environment) for good, and look through
+all of them on every start.
 """
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-FIRST_POLL_SECONDS = 0.005
-LONGEST_POLL_SECONDS = 0.2
+from botocore.exceptions import ClientError
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
-Waiter = Callable[[str, float], bool]
+from .moto_glue import as_client_error, wait_for_execution
+
+OPERATION = "StartSyncExecution"
+EXPRESS = "EXPRESS"
 
 
 class ExecutionTimeout(TimeoutError):
@@ -23,36 +29,52 @@ class ExecutionTimeout(TimeoutError):
 
 
 def start_sync_execution(
-    client: Any,
-    state_machine_arn: str,
-    payload: dict[str, Any],
-    timeout: float = 60.0,
-    wait: Waiter | None = None,
+    state_machine_arn: str, payload: dict[str, Any], timeout: float = 60.0
 ) -> dict[str, Any]:
-    """`{"status": "SUCCEEDED", "output": {...}}` or `{"status": "FAILED", "error", "cause"}`."""
-    execution = client.start_execution(
-        stateMachineArn=state_machine_arn, name=uuid.uuid4().hex, input=json.dumps(payload)
-    )["executionArn"]
-    if wait is not None and not wait(execution, timeout):
-        raise ExecutionTimeout(f"{execution} still running after {timeout}s")
-    description = _poll(client, execution, timeout)
-    result: dict[str, Any] = {"executionArn": execution, "status": description["status"]}
-    if "output" in description:
-        result["output"] = json.loads(description["output"])
-    for key in ("error", "cause"):
-        if key in description:
-            result[key] = description[key]
-    return result
+    """`{"executionArn", "status": "SUCCEEDED", "output": {...}}`, or with `"status": "FAILED"`
+    (or `TIMED_OUT`, `ABORTED`) and the execution's `error` and `cause`. A refusal (no such
+    state machine, a Standard one, a malformed ARN) raises `ClientError`, as boto3 would."""
+    parts = state_machine_arn.split(":")
+    if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"]:
+        raise _refusal("InvalidArn", f"Invalid Arn: '{state_machine_arn}'")
+    backend = stepfunctions_parser_backends[parts[4]][parts[3]]
+    try:
+        machine = backend.describe_state_machine(state_machine_arn)
+        if machine.type != EXPRESS:
+            raise _refusal(
+                "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state machine",
+            )
+        execution = backend.start_execution(
+            state_machine_arn, name=uuid.uuid4().hex, execution_input=json.dumps(payload)
+        )
+    except JsonRESTError as error:
+        raise as_client_error(error, OPERATION) from error
+    try:
+        if not wait_for_execution(execution.exec_arn, timeout):
+            raise ExecutionTimeout(f"{execution.exec_arn} still running after {timeout}s")
+        result: dict[str, Any] = {
+            "executionArn": execution.exec_arn,
+            "status": execution.exec_status.value,
+        }
+        if execution.output is not None:
+            result["output"] = execution.output
+        for key in ("error", "cause"):
+            if getattr(execution, key) is not None:
+                result[key] = getattr(execution, key)
+        return result
+    finally:
+        _forget(machine.executions, execution)
 
 
-def _poll(client: Any, execution: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    interval = FIRST_POLL_SECONDS
-    while True:
-        description = client.describe_execution(executionArn=execution)
-        if description["status"] != "RUNNING":
-            return description
-        if time.monotonic() > deadline:
-            raise ExecutionTimeout(f"{execution} still running after {timeout}s")
-        time.sleep(interval)
-        interval = min(interval * 2, LONGEST_POLL_SECONDS)
+def _forget(executions: list[Any], execution: Any) -> None:
+    """Drops the execution, and the finished threads moto's interpreter keeps a list of."""
+    executions.remove(execution)
+    TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+
+
+def _refusal(code: str, message: str) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+        OPERATION,
+    )

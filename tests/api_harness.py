@@ -11,7 +11,6 @@ import boto3
 
 from local.appsync import Caller, GraphQLEngine, LocalServices, deployed_apis
 from local.engine import Deployment
-from local.moto_glue import wait_for_execution
 from saga_harness import REGION, Saga, deployed_saga
 
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_local"
@@ -64,10 +63,7 @@ class Api:
 def deployed_api(deployment: Deployment) -> Iterator[Api]:
     with deployed_saga(deployment) as saga:
         services = LocalServices(
-            dynamodb=boto3.client("dynamodb", region_name=REGION),
-            stepfunctions=saga.sfn,
-            lambdas=saga.runtime,
-            wait=wait_for_execution,
+            dynamodb=boto3.client("dynamodb", region_name=REGION), lambdas=saga.runtime
         )
         [api] = deployed_apis(deployment, services)
         engine = GraphQLEngine(api.config)

@@ -17,7 +17,7 @@ from domain.instants import format_instant
 from local import provisioning
 from local.engine import Deployment, RecordedResource
 from local.lambda_runtime import FunctionSpec, LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from local.moto_glue import MOTO_CONFIG, local_aws
 from local.provisioning import archive_root
 from local.stepfunctions import start_sync_execution
 
@@ -50,9 +50,7 @@ class Saga:
         return self.run(payload)
 
     def run(self, payload: dict) -> dict:
-        return start_sync_execution(
-            self.sfn, self.state_machine_arn, payload, wait=wait_for_execution
-        )
+        return start_sync_execution(self.state_machine_arn, payload)
 
     def put_slot(self, starts_in: timedelta = timedelta(days=2), price: int = 4500) -> Slot:
         starts_at = datetime.now(UTC).replace(microsecond=0) + starts_in

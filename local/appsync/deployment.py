@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine import Deployment, RecordedResource
 from ..lambda_runtime import LambdaRuntime
-from ..stepfunctions import Waiter, start_sync_execution
+from ..stepfunctions import start_sync_execution
 from .auth import API_KEY, AuthConfig
 from .dynamodb import DynamoDbSource
 from .engine import RUNTIME, ApiConfig, ConfigError, FunctionConfig, ResolverConfig
@@ -34,11 +34,7 @@ class LocalServices:
 
     dynamodb: Any
     """A boto3 DynamoDB client."""
-    stepfunctions: Any
-    """A boto3 Step Functions client (moto's interpreter behind it)."""
     lambdas: LambdaRuntime
-    wait: Waiter | None = None
-    """How to await an execution's end in-process (else the client polls)."""
 
 
 @dataclass(frozen=True)
@@ -135,9 +131,7 @@ def _start_sync_execution(services: LocalServices) -> Callable[[dict[str, Any]],
 
     def start(body: dict[str, Any]) -> dict[str, Any]:
         arn = body["stateMachineArn"]
-        outcome = start_sync_execution(
-            services.stepfunctions, arn, json.loads(body.get("input") or "{}"), wait=services.wait
-        )
+        outcome = start_sync_execution(arn, json.loads(body.get("input") or "{}"))
         answer = {
             "executionArn": outcome["executionArn"],
             "stateMachineArn": arn,

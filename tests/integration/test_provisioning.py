@@ -12,7 +12,7 @@ from domain.entities import Slot
 from domain.instants import format_instant
 from local import engine
 from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws, wait_for_execution
+from local.moto_glue import MOTO_CONFIG, local_aws
 from local.provisioning import ProvisioningBackend
 from local.stepfunctions import start_sync_execution
 from support import AWS_TEST_ENV, REPO
@@ -98,7 +98,6 @@ def test_the_saga_books_on_what_was_provisioned(cloud):
     table.put_item(Item=slot.to_item())
     now = datetime.now(UTC)
     result = start_sync_execution(
-        client("stepfunctions"),
         arn,
         {
             "userSub": "alice",
@@ -108,7 +107,6 @@ def test_the_saga_books_on_what_was_provisioned(cloud):
             "now": format_instant(now),
             "nowEpoch": int(now.timestamp()),
         },
-        wait=wait_for_execution,
     )
     assert result["status"] == "SUCCEEDED", result
     assert result["output"]["status"] == "CONFIRMED"

@@ -1,0 +1,147 @@
+"""moto's DynamoDB parses each expression once per use, and every write uses several.
+
+A condition is parsed (lexed, its paths and placeholders resolved, its tree built) about three
+times per item of a transaction: once to validate the request, once to check it. The parse is
+pure Python and was a third of a transaction's cost. An update expression is parsed twice.
+
+`parsing_once` keeps each parse by the expression's shape: its text, its attribute names, and
+the placeholders' types, never their values. A condition's tree is built once with a stand-in
+for each value, and each later use gets a copy of that tree with the request's own values put
+in. Anything the cache cannot stand in for (a value of another type than S or N, an expression
+that does not parse) is parsed as moto parses it, so its errors are moto's own.
+"""
+
+import copy
+import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+STAND_IN_TYPES = frozenset({"S", "N"})
+STAND_IN_MARK = "\x00slate-stand-in:"
+MAXIMUM_SHAPES = 1024
+"""Expressions come from callers; past this many shapes the cache starts again."""
+
+
+class _Shape:
+    """A condition's tree built with stand-ins, and what the parse found. Evaluating a tree
+    changes none of its nodes, so each use shares every node that holds no stand-in."""
+
+    def __init__(self, parser: ConditionExpressionParser) -> None:
+        self.tree = _ORIGINAL_PARSE(parser)
+        self.names_found = list(parser.expr_attr_names_found)
+        self.values_found = list(parser.expr_attr_values_found)
+        self.stand_ins: dict[int, str] = {}
+        self.above_stand_ins: set[int] = set()
+        self._find_stand_ins(self.tree)
+
+    def with_values(self, values: dict[str, dict[str, str]]) -> Any:
+        if not self.stand_ins:
+            return self.tree
+        return self._substituted(self.tree, values)
+
+    def _find_stand_ins(self, node: Any) -> bool:
+        if isinstance(node, AttributeValue):
+            if isinstance(node.value, str) and node.value.startswith(STAND_IN_MARK):
+                self.stand_ins[id(node)] = node.value[len(STAND_IN_MARK) :]
+                return True
+            return False
+        found = False
+        for child in _children(node):
+            found = self._find_stand_ins(child) or found
+        if found:
+            self.above_stand_ins.add(id(node))
+        return found
+
+    def _substituted(self, node: Any, values: dict[str, dict[str, str]]) -> Any:
+        if id(node) in self.stand_ins:
+            return AttributeValue(values[self.stand_ins[id(node)]])
+        if id(node) not in self.above_stand_ins:
+            return node
+        if isinstance(node, list | tuple):
+            return type(node)(self._substituted(child, values) for child in node)
+        copied = copy.copy(node)
+        for name, child in vars(node).items():
+            setattr(copied, name, self._substituted(child, values))
+        return copied
+
+
+def _children(node: Any) -> list[Any]:
+    """A condition tree's nodes keep their children as attributes, some in lists."""
+    if isinstance(node, list | tuple):
+        return list(node)
+    return list(vars(node).values()) if hasattr(node, "__dict__") else []
+
+
+_ORIGINAL_PARSE = ConditionExpressionParser.parse
+_shapes: dict[tuple[Any, ...], _Shape | None] = {}
+_shapes_lock = threading.Lock()
+
+
+def _parse(parser: ConditionExpressionParser) -> Any:
+    key = _key(parser)
+    if key is None:
+        return _ORIGINAL_PARSE(parser)
+    with _shapes_lock:
+        shape = _shapes.get(key, ...)
+    if shape is ...:
+        shape = _stand_in_shape(parser)
+        with _shapes_lock:
+            if len(_shapes) >= MAXIMUM_SHAPES:
+                _shapes.clear()
+            _shapes[key] = shape
+    if shape is None:  # does not parse: moto says why, with the caller's values
+        return _ORIGINAL_PARSE(parser)
+    parser.expr_attr_names_found.extend(shape.names_found)
+    parser.expr_attr_values_found.extend(shape.values_found)
+    return shape.with_values(parser.expression_attribute_values)
+
+
+def _key(parser: ConditionExpressionParser) -> tuple[Any, ...] | None:
+    expression = parser.condition_expression
+    names = parser.expression_attribute_names or {}
+    values = parser.expression_attribute_values or {}
+    if not expression or not isinstance(expression, str):
+        return None
+    types = []
+    for name, value in values.items():
+        if not (isinstance(value, dict) and len(value) == 1):
+            return None
+        [(kind, content)] = value.items()
+        if kind not in STAND_IN_TYPES or not isinstance(content, str):
+            return None
+        types.append((name, kind))
+    if not all(isinstance(v, str) for v in names.values()):
+        return None
+    return expression, tuple(sorted(names.items())), tuple(sorted(types))
+
+
+def _stand_in_shape(parser: ConditionExpressionParser) -> _Shape | None:
+    stand_ins = {
+        name: {kind: STAND_IN_MARK + name}
+        for name, value in (parser.expression_attribute_values or {}).items()
+        for kind in value
+    }
+    try:
+        return _Shape(
+            ConditionExpressionParser(
+                parser.condition_expression, parser.expression_attribute_names, stand_ins
+            )
+        )
+    except Exception:  # moto's own parse, with the real values, raises it below
+        return None
+
+
+@contextmanager
+def parsing_once() -> Iterator[None]:
+    make = functools.lru_cache(maxsize=MAXIMUM_SHAPES)(UpdateExpressionParser.make.__func__)
+    with (
+        mock.patch.object(ConditionExpressionParser, "parse", _parse),
+        mock.patch.object(UpdateExpressionParser, "make", classmethod(make)),
+    ):
+        yield

@@ -1,0 +1,139 @@
+"""Expressions parsed once per shape: each use still judges its own values, errors stay moto's
+own, and moto's parser runs once per shape however many writes use it."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.dynamodb.comparisons import ConditionExpressionParser
+
+from local import dynamodb_expressions
+from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import local_aws
+
+KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
+GUARDED = "attribute_not_exists(pk) OR (#n < :limit AND #owner = :me)"
+
+
+@pytest.fixture
+def table(aws_env):
+    with mock_aws(), local_aws(LambdaRuntime()):
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=KEY,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
+        yield client
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many times moto's own condition parser runs."""
+    count = [0]
+    original = dynamodb_expressions._ORIGINAL_PARSE
+
+    def counted(parser):
+        count[0] += bool(parser.condition_expression)
+        return original(parser)
+
+    monkeypatch.setattr(dynamodb_expressions, "_ORIGINAL_PARSE", counted)
+    dynamodb_expressions._shapes.clear()
+    return count
+
+
+def guarded_put(client, n: int, limit: int, me: str) -> bool:
+    """A put allowed while the item's counter is under `limit` and `me` owns it."""
+    try:
+        client.put_item(
+            TableName="t",
+            Item={"pk": {"S": "a"}, "n": {"N": str(n)}, "owner": {"S": "ann"}},
+            ConditionExpression=GUARDED,
+            ExpressionAttributeNames={"#n": "n", "#owner": "owner"},
+            ExpressionAttributeValues={":limit": {"N": str(limit)}, ":me": {"S": me}},
+        )
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        return False
+    return True
+
+
+def test_each_use_of_a_shape_is_judged_by_its_own_values(table, parses):
+    assert guarded_put(table, 1, limit=0, me="bob")  # no item yet
+    assert not guarded_put(table, 2, limit=1, me="ann")  # 1 < 1 is false
+    assert not guarded_put(table, 2, limit=5, me="bob")  # not the owner
+    assert guarded_put(table, 2, limit=5, me="ann")
+    assert not guarded_put(table, 3, limit=2, me="ann")  # 2 < 2 is false
+    assert guarded_put(table, 3, limit=3, me="ann")
+    stored = table.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]
+    assert stored["n"] == {"N": "3"}
+    assert parses[0] == 1
+
+
+def test_a_transaction_judges_each_item_by_its_values(table, parses):
+    for pk in ("a", "b"):
+        table.put_item(TableName="t", Item={"pk": {"S": pk}, "n": {"N": "1"}})
+
+    def bump(pk: str, expected: str) -> dict:
+        return {
+            "Update": {
+                "TableName": "t",
+                "Key": {"pk": {"S": pk}},
+                "UpdateExpression": "SET n = n + :one",
+                "ConditionExpression": "n = :expected",
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":expected": {"N": expected}},
+            }
+        }
+
+    with pytest.raises(ClientError) as refused:
+        table.transact_write_items(TransactItems=[bump("a", "1"), bump("b", "7")])
+    reasons = [r["Code"] for r in refused.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]
+    table.transact_write_items(TransactItems=[bump("a", "1"), bump("b", "1")])
+    items = table.scan(TableName="t")["Items"]
+    assert sorted(i["n"]["N"] for i in items) == ["2", "2"]
+    assert parses[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("condition", "values"),
+    [
+        ("n <", {}),
+        ("n = :missing", {":other": {"N": "1"}}),
+        ("n BETWEEN :a AND :b", {":a": {"NULL": True}, ":b": {"N": "2"}}),
+    ],
+)
+def test_a_bad_condition_is_refused_as_moto_refuses_it(table, parses, condition, values):
+    with pytest.raises(Exception) as by_moto:
+        dynamodb_expressions._ORIGINAL_PARSE(ConditionExpressionParser(condition, {}, values))
+    for _ in range(2):
+        with pytest.raises(type(by_moto.value)) as refused:
+            table.put_item(
+                TableName="t",
+                Item={"pk": {"S": "a"}},
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        assert str(refused.value) == str(by_moto.value)
+    assert "Item" not in table.get_item(TableName="t", Key={"pk": {"S": "a"}})
+
+
+def test_values_of_other_types_are_parsed_as_moto_parses_them(table, parses):
+    for flag in (True, False, True):
+        table.put_item(
+            TableName="t",
+            Item={"pk": {"S": "a"}, "on": {"BOOL": flag}},
+            ConditionExpression="attribute_not_exists(pk) OR #on = :on",
+            ExpressionAttributeNames={"#on": "on"},
+            ExpressionAttributeValues={":on": {"BOOL": not flag}},
+        )
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        table.put_item(
+            TableName="t",
+            Item={"pk": {"S": "a"}},
+            ConditionExpression="#on = :on",
+            ExpressionAttributeNames={"#on": "on"},
+            ExpressionAttributeValues={":on": {"BOOL": False}},
+        )
+    assert parses[0] >= 4  # no stand-in for a BOOL: each use parsed again

@@ -1,0 +1,95 @@
+"""StartSyncExecution in-process: answered as the API answers it, refused as the API refuses,
+and nothing kept once it has answered (AWS keeps no synchronous Express execution; moto would
+keep each one, and look through all of them on every start)."""
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.parser.utils import TMP_THREADS
+
+from local.lambda_runtime import LambdaRuntime
+from local.moto_glue import MOTO_CONFIG, local_aws
+from local.stepfunctions import ExecutionTimeout, start_sync_execution
+
+REGION = "us-east-1"
+ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+REFUSE = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Nope", "Cause": "said no"}}}
+SLOW = {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1, "End": True}}}
+
+
+@pytest.fixture
+def machine(aws_env):
+    """`machine(definition, type)` → the ARN of a new state machine."""
+    with mock_aws(config=MOTO_CONFIG), local_aws(LambdaRuntime()):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        made = iter(range(100))
+
+        def create(definition: dict, kind: str = "EXPRESS") -> str:
+            return sfn.create_state_machine(
+                name=f"m{next(made)}",
+                definition=json.dumps(definition),
+                roleArn=role["Role"]["Arn"],
+                type=kind,
+            )["stateMachineArn"]
+
+        yield create
+
+
+def kept_executions(arn: str) -> list:
+    _, _, _, region, account, *_ = arn.split(":")
+    return stepfunctions_parser_backends[account][region].describe_state_machine(arn).executions
+
+
+def test_an_execution_answers_with_its_output(machine):
+    arn = machine(ECHO)
+    result = start_sync_execution(arn, {"said": "hello"})
+    assert result["status"] == "SUCCEEDED"
+    assert result["output"] == {"said": "hello"}
+    assert result["executionArn"].split(":")[6] == arn.split(":")[6]  # names its machine
+
+
+def test_a_failed_execution_answers_with_its_error_and_cause(machine):
+    result = start_sync_execution(machine(REFUSE), {})
+    assert (result["status"], result["error"], result["cause"]) == ("FAILED", "Nope", "said no")
+    assert "output" not in result
+
+
+def test_nothing_is_kept_once_executions_have_answered(machine):
+    arn = machine(ECHO)
+    for n in range(30):
+        assert start_sync_execution(arn, {"n": n})["output"] == {"n": n}
+    assert kept_executions(arn) == []
+    assert not [thread for thread in TMP_THREADS if not thread.is_alive()]
+
+
+@pytest.mark.parametrize(
+    ("arn", "code"),
+    [
+        ("arn:aws:states:us-east-1:123456789012:stateMachine:none", "StateMachineDoesNotExist"),
+        ("not-an-arn", "InvalidArn"),
+    ],
+)
+def test_a_missing_or_malformed_state_machine_is_refused(machine, arn, code):
+    with pytest.raises(ClientError) as refused:
+        start_sync_execution(arn, {})
+    assert refused.value.response["Error"]["Code"] == code
+
+
+def test_a_standard_state_machine_is_refused_and_runs_nothing(machine):
+    arn = machine(ECHO, "STANDARD")
+    with pytest.raises(ClientError) as refused:
+        start_sync_execution(arn, {})
+    assert refused.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
+    assert kept_executions(arn) == []
+
+
+def test_a_caller_that_stops_waiting_is_told_so(machine):
+    arn = machine(SLOW)
+    with pytest.raises(ExecutionTimeout):
+        start_sync_execution(arn, {}, timeout=0.05)
+    assert kept_executions(arn) == []

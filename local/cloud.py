@@ -42,6 +42,7 @@ from .moto_glue import MOTO_CONFIG, local_aws, warm_up_definition
 from .project import Project
 from .provisioning import ProvisioningBackend
 from .pumps import Pump, Pumps, backoff
+from .stream_reader import StreamReader
 from .ttl import TtlExpiry
 from .wakeups import TTL, Waker, seconds_until_visible
 
@@ -256,7 +257,7 @@ class LocalCloud:
                 waker = Waker(wakeups.stream_source(source.split("/")[1]))
                 stream = StreamMapping(
                     mapping.inputs,
-                    self.client("dynamodbstreams"),
+                    StreamReader(),
                     self.client("sqs"),
                     self.lambdas,
                     backoff(waker, *RETRY_BACKOFF_SECONDS),

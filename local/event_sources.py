@@ -28,6 +28,7 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from .lambda_runtime import LambdaRuntime
+from .stream_reader import StreamReader
 
 GET_RECORDS_LIMIT = 1000
 INVALID_RESPONSE = "InvalidBatchItemFailures"
@@ -76,8 +77,7 @@ class StreamMapping:
 
     inputs: dict[str, Any]
     """The mapping's recorded inputs (camelCase)."""
-    streams: Any
-    """A boto3 DynamoDB Streams client."""
+    streams: StreamReader
     sqs: Any
     """A boto3 SQS client (for the on-failure destination)."""
     lambdas: LambdaRuntime
@@ -85,8 +85,6 @@ class StreamMapping:
     checkpoints: dict[str, str] = field(default_factory=dict)
     """Shard → the sequence number of the last record done with (give a previous run's to
     resume after it)."""
-    _next: dict[str, str] = field(default_factory=dict)
-    """Shard → an iterator just past its checkpoint, when the last read was all done."""
     _shards: list[str] = field(default_factory=list)
     _gathering: Gathering = field(init=False)
 
@@ -112,7 +110,7 @@ class StreamMapping:
             self.poll()
             return None
         waiting = sum(
-            len([r for r in self._read(shard_id)[0] if self.accepts(r)])
+            len([r for r in self._read(shard_id) if self.accepts(r)])
             for shard_id in self._shard_ids()
         )
         wait = self._gathering.wait(waiting, self.batch_size)
@@ -123,34 +121,23 @@ class StreamMapping:
 
     def _shard_ids(self) -> list[str]:
         if not self._shards:
-            arn = self.inputs["eventSourceArn"]
-            description = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
-            self._shards = [shard["ShardId"] for shard in description["Shards"]]
+            self._shards = self.streams.shard_ids(self.inputs["eventSourceArn"])
         return self._shards
 
-    def _read(self, shard_id: str) -> tuple[list[dict[str, Any]], str | None]:
-        """The records after the checkpoint (up to GetRecords' limit), and the iterator after
-        them."""
-        arn = self.inputs["eventSourceArn"]
-        iterator = self._next.get(shard_id)
-        if iterator is None:
-            checkpoint = self.checkpoints.get(shard_id)
-            position = (
-                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": checkpoint}
-                if checkpoint
-                else {"ShardIteratorType": "TRIM_HORIZON"}
-            )
-            iterator = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)[
-                "ShardIterator"
-            ]
-        answer = self.streams.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
-        return [as_delivered(r, arn) for r in answer["Records"]], answer.get("NextShardIterator")
+    def _read(self, shard_id: str) -> list[dict[str, Any]]:
+        """The records after the checkpoint, up to GetRecords' limit."""
+        return self.streams.records_after(
+            self.inputs["eventSourceArn"],
+            shard_id,
+            self.checkpoints.get(shard_id),
+            GET_RECORDS_LIMIT,
+        )
 
     def _drain(self, shard_id: str) -> int:
         """Delivers the shard's records in batches, each checkpointed once done."""
         delivered = 0
         while True:
-            records, after = self._read(shard_id)
+            records = self._read(shard_id)
             batch: list[dict[str, Any]] = []
             for record in records:
                 if self.accepts(record):
@@ -165,14 +152,11 @@ class StreamMapping:
                 delivered += len(batch)
             if records:
                 self._checkpoint(shard_id, records[-1])
-                if after:
-                    self._next[shard_id] = after
             if len(records) < GET_RECORDS_LIMIT:
                 return delivered
 
     def _checkpoint(self, shard_id: str, record: dict[str, Any]) -> None:
         self.checkpoints[shard_id] = record["dynamodb"]["SequenceNumber"]
-        self._next.pop(shard_id, None)
 
     def process(self, batch: list[dict[str, Any]], shard_id: str) -> None:
         """One batch to its end: done, or described to the on-failure destination."""
@@ -288,16 +272,6 @@ def _from_first_failure(
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
-
-
-def as_delivered(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record as a mapping hands it to a function (times as epoch seconds)."""
-    delivered = json.loads(json.dumps(record, default=lambda value: value.timestamp()))
-    delivered["eventSourceARN"] = stream_arn
-    identity = delivered.get("userIdentity")
-    if identity:  # GetRecords' PrincipalId/Type are principalId/type in Lambda's events
-        delivered["userIdentity"] = {k[0].lower() + k[1:]: v for k, v in identity.items()}
-    return delivered
 
 
 @dataclass

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import boto3
 from moto import mock_aws
 from moto.events.models import EventPattern
 
@@ -21,11 +20,11 @@ from domain.instants import format_instant
 from domain.keys import new_slot_id
 from domain.statuses import BookingStatus, SlotStatus
 from local.engine import Deployment
-from local.event_sources import as_delivered
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
 from local.sigv4 import SignatureError, verify
-from saga_harness import REGION, create_table, deployed_function, function_spec
+from local.stream_reader import StreamReader
+from saga_harness import create_table, deployed_function, function_spec
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
@@ -99,7 +98,7 @@ def publish_endpoint() -> Iterator[PublishEndpoint]:
 @dataclass
 class Realtime:
     table: Any
-    streams: Any
+    streams: StreamReader
     stream_arn: str
     runtime: LambdaRuntime
     endpoint: PublishEndpoint
@@ -111,18 +110,12 @@ class Realtime:
     def new_records(self) -> list[dict[str, Any]]:
         """The stream records written since the last call, as Lambda delivers them."""
         records = []
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
-        for shard in shards["Shards"]:
-            iterator = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType="TRIM_HORIZON",
-            )["ShardIterator"]
-            for record in self.streams.get_records(ShardIterator=iterator)["Records"]:
+        for shard in self.streams.shard_ids(self.stream_arn):
+            for record in self.streams.records_after(self.stream_arn, shard, None, 1000):
                 sequence = record["dynamodb"]["SequenceNumber"]
                 if sequence not in self._seen:
                     self._seen.add(sequence)
-                    records.append(as_delivered(record, self.stream_arn))
+                    records.append(record)
         return records
 
     def passes_filter(self, record: dict[str, Any]) -> bool:
@@ -190,7 +183,7 @@ def deployed_realtime(deployment: Deployment) -> Iterator[Realtime]:
             functions[handler] = spec.name
         yield Realtime(
             table=table,
-            streams=boto3.client("dynamodbstreams", region_name=REGION),
+            streams=StreamReader(),
             stream_arn=table.latest_stream_arn,
             runtime=runtime,
             endpoint=endpoint,

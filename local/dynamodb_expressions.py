@@ -2,13 +2,16 @@
 
 A condition is parsed (lexed, its paths and placeholders resolved, its tree built) about three
 times per item of a transaction: once to validate the request, once to check it. The parse is
-pure Python and was a third of a transaction's cost. An update expression is parsed twice.
+pure Python and was a third of a transaction's cost. An update expression is parsed twice, and
+each of the ten passes that validate it against the item built its table of node types anew at
+every node it visited (most of an update's cost).
 
 `parsing_once` keeps each parse by the expression's shape: its text, its attribute names, and
 the placeholders' types, never their values. A condition's tree is built once with a stand-in
 for each value, and each later use gets a copy of that tree with the request's own values put
 in. Anything the cache cannot stand in for (a value of another type than S or N, an expression
-that does not parse) is parsed as moto parses it, so its errors are moto's own.
+that does not parse) is parsed as moto parses it, so its errors are moto's own. Each validation
+pass builds its table of node types once.
 """
 
 import copy
@@ -20,6 +23,7 @@ from typing import Any
 from unittest import mock
 
 from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
 STAND_IN_TYPES = frozenset({"S", "N"})
@@ -137,11 +141,32 @@ def _stand_in_shape(parser: ConditionExpressionParser) -> _Shape | None:
         return None
 
 
+def _processing_map(traverser: DepthFirstTraverser) -> dict[type, Any]:
+    """A validation pass's node types and their processors: the same for the whole pass."""
+    table = traverser.__dict__.get("_slate_processing_map")
+    if table is None:
+        table = traverser.__dict__["_slate_processing_map"] = traverser._processing_map()
+    return table
+
+
+def _nodes_to_be_processed(traverser: DepthFirstTraverser) -> tuple[type, ...]:
+    return tuple(_processing_map(traverser))
+
+
+def _process(traverser: DepthFirstTraverser, node: Any) -> Any:
+    for node_type, processor in _processing_map(traverser).items():
+        if isinstance(node, node_type):
+            return processor(node)
+    return None
+
+
 @contextmanager
 def parsing_once() -> Iterator[None]:
     make = functools.lru_cache(maxsize=MAXIMUM_SHAPES)(UpdateExpressionParser.make.__func__)
     with (
         mock.patch.object(ConditionExpressionParser, "parse", _parse),
         mock.patch.object(UpdateExpressionParser, "make", classmethod(make)),
+        mock.patch.object(DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
+        mock.patch.object(DepthFirstTraverser, "process", _process),
     ):
         yield

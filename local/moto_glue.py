@@ -8,12 +8,14 @@
   clients from boto3's default session is not thread-safe ("dictionary changed size during
   iteration" under concurrent executions) and costs tens of milliseconds each.
   It also parses the definition again (ANTLR, in pure Python: ~0.5 s) for every execution, and
-  every JSONPath again (~1 ms) each time a state reads one.
+  every JSONPath again (~1 ms) each time a state reads one, or writes its result to one (with
+  a parser it builds anew each time). Between states it deep-copies the data with
+  `copy.deepcopy`, which is slow for what is always JSON.
   `step_functions_interpreter` hands it one client per (service, region), made under a lock,
   parses each definition and each JSONPath once (parsed programs and paths keep no execution
-  state: that lives in the execution's environment), silences its logging of every error a
-  state catches, and signals each execution's end (`wait_for_execution`) so a synchronous
-  caller need not poll.
+  state: that lives in the execution's environment), copies JSON as JSON, silences its
+  logging of every error a state catches, and signals each execution's end
+  (`wait_for_execution`) so a synchronous caller need not poll.
 - DynamoDB: moto checks a condition and then writes, without a lock, so two threads can both
   pass the same condition; and a read of a missing key inserts an empty partition, which breaks
   a transaction copying the table at that moment. `serialized_dynamodb` runs each item operation
@@ -60,7 +62,15 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
+from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service,
+)
+from moto.stepfunctions.parser.asl.eval import environment as moto_environment
+from moto.stepfunctions.parser.asl.eval import states as moto_states
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
@@ -326,7 +336,33 @@ def put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None
 
 # Parsed definitions and paths hold no execution state, so they are shared across sessions.
 _parse_path = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
+_parse_result_path = functools.lru_cache(maxsize=4096)(moto_result_path.parse)
 _programs: dict[str, Any] = {}
+_COPYING_MODULES = (
+    moto_states,
+    moto_environment,
+    moto_result_path,
+    string_expression,
+    execute_state,
+    state_task_service,
+)
+_IMMUTABLE_JSON = (str, int, float, bool, type(None))
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy` for the JSON values a state machine passes from state to state, several
+    times faster; anything else is deep-copied as `copy.deepcopy` does."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item, memo) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item, memo) for item in value]
+    if kind in _IMMUTABLE_JSON:
+        return value
+    return copy.deepcopy(value, memo)
+
+
+_JSON_COPYING = SimpleNamespace(deepcopy=json_copy, copy=copy.copy)
 _TASK_SERVICE = re.compile(r"arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):")
 _programs_lock = threading.Lock()
 
@@ -360,8 +396,12 @@ def step_functions_interpreter() -> Iterator[None]:
             mock.patch.object(moto_boto_client, "boto3", SimpleNamespace(client=client)),
             mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", program),
             mock.patch.object(moto_json_path, "parse", _parse_path),
+            mock.patch.object(moto_result_path, "parse", _parse_result_path),
+            ExitStack() as copying,
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
         ):
+            for module in _COPYING_MODULES:
+                copying.enter_context(mock.patch.object(module, "copy", _JSON_COPYING))
             yield
     finally:
         logger.setLevel(level)

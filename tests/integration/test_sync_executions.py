@@ -3,16 +3,18 @@ and nothing kept once it has answered (AWS keeps no synchronous Express executio
 keep each one, and look through all of them on every start)."""
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from jsonpath_ng.parser import JsonPathParser
 from moto import mock_aws
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws
+from local.moto_glue import MOTO_CONFIG, json_copy, local_aws
 from local.stepfunctions import ExecutionTimeout, start_sync_execution
 
 REGION = "us-east-1"
@@ -93,3 +95,44 @@ def test_a_caller_that_stops_waiting_is_told_so(machine):
     with pytest.raises(ExecutionTimeout):
         start_sync_execution(arn, {}, timeout=0.05)
     assert kept_executions(arn) == []
+
+
+SHAPE = {
+    "StartAt": "Shape",
+    "States": {
+        "Shape": {
+            "Type": "Pass",
+            "Parameters": {"sum.$": "States.MathAdd($.n, $.m)", "n.$": "$.n"},
+            "ResultPath": "$.out",
+            "End": True,
+        }
+    },
+}
+
+
+def test_later_executions_parse_no_path_again(machine, monkeypatch):
+    arn = machine(SHAPE)
+    assert start_sync_execution(arn, {"n": 0, "m": 0})["status"] == "SUCCEEDED"
+    parses = [0]
+    original = JsonPathParser.parse
+
+    def counted(self, *args, **kwargs):
+        parses[0] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(JsonPathParser, "parse", counted)
+    for n in range(1, 6):
+        output = start_sync_execution(arn, {"n": n, "m": 10})["output"]
+        assert output == {"n": n, "m": 10, "out": {"sum": n + 10, "n": n}}
+    assert parses[0] == 0
+
+
+def test_state_data_is_copied_as_json_and_anything_else_deeply():
+    data = {"a": [1, {"b": "c"}], "d": None, "e": 1.5, "f": True}
+    copied = json_copy(data)
+    assert copied == data
+    assert copied is not data and copied["a"] is not data["a"]
+    assert copied["a"][1] is not data["a"][1]
+    other = {"when": datetime(2026, 1, 1, tzinfo=UTC), "set": {1, 2}}
+    copied = json_copy(other)
+    assert copied == other and copied["set"] is not other["set"]

@@ -22,9 +22,15 @@ def free_port() -> int:
 def serving(app: Any, port: int = 0) -> Iterator[str]:
     """The app at `http://127.0.0.1:<port>` (a free port unless given) while the block runs."""
     port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host=HOST,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        http="httptools",  # parses requests in C: a third of a small request's cost with h11
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"gateway-{port}", daemon=True)
     thread.start()
     for _ in range(START_TIMEOUT_SECONDS * 100):

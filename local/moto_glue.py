@@ -31,6 +31,8 @@
 - DynamoDB calls from inside the process: their responses skip moto's serializer and botocore's
   parser (`inprocess_dynamodb`).
 - DynamoDB expressions: parsed once per shape, not several times per use (`dynamodb_expressions`).
+- Every service: moto lists a response class's methods (`inspect.getmembers`) on every request,
+  to check that the action is one; `listing_actions_once` keeps each class's list.
 """
 
 import contextlib
@@ -51,6 +53,7 @@ from botocore.exceptions import ClientError, UnknownServiceError
 from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda_simple.models import LambdaSimpleBackend, lambda_simple_backends
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import responses as moto_responses
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import (
@@ -443,6 +446,13 @@ def wait_for_execution(execution_arn: str, timeout: float) -> bool:
 
 
 @contextmanager
+def listing_actions_once() -> Iterator[None]:
+    listed = functools.lru_cache(maxsize=None)(moto_responses.method_names_from_class)
+    with mock.patch.object(moto_responses, "method_names_from_class", listed):
+        yield
+
+
+@contextmanager
 def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
     """Everything above, for one in-process moto session."""
     # Item-level transactions go inside the serialization, so their backups are taken under it.
@@ -456,5 +466,6 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         step_functions_interpreter(),
         wakeups.watching_writes(),
         answering_in_process(),
+        listing_actions_once(),
     ):
         yield

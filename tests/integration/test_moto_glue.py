@@ -1,6 +1,7 @@
 """The moto glue's item-level transactions: a cancelled transaction leaves the items it touched,
 and the table's stream, exactly as they were — without copying the table."""
 
+import inspect
 import time
 
 import boto3
@@ -87,3 +88,19 @@ def test_a_transaction_costs_the_same_in_a_large_table(dynamodb):
     # Not a timing assertion: the figure is reported; correctness is the other test's.
     print(f"transaction at 2,000 items: {per_transaction * 1000:.1f} ms")
     assert dynamodb.get_item(TableName="t", Key={"pk": {"S": "tx-19"}, "sk": {"S": "META"}})["Item"]
+
+
+def test_repeated_requests_list_no_class_methods_again(dynamodb, monkeypatch):
+    dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "META"}})
+    listings = [0]
+    original = inspect.getmembers
+
+    def counted(*args, **kwargs):
+        listings[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(inspect, "getmembers", counted)
+    for n in range(10):
+        dynamodb.put_item(TableName="t", Item=item(f"k{n}", n))
+        dynamodb.get_item(TableName="t", Key={"pk": {"S": f"k{n}"}, "sk": {"S": "META"}})
+    assert listings[0] == 0

@@ -14,6 +14,7 @@ discovery file left behind by a killed cloud is told from a live one (`live_disc
 """
 
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -172,6 +173,8 @@ class LocalCloud:
         self.resumed = saved is not None
         self._users = saved["users"] if saved is not None else self._seed()
         self._drain(sources)  # what the seed wrote is processed before anyone is told we are ready
+        gc.collect()
+        gc.freeze()  # what start-up built lives as long as the cloud: no collection walks it again
         sources.append(("snapshots", snapshots.pump, lambda: 0, Waker()))
         self._start_sources(sources)
         self.discovery = {

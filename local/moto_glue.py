@@ -32,7 +32,11 @@
   parser (`inprocess_dynamodb`).
 - DynamoDB expressions: parsed once per shape, not several times per use (`dynamodb_expressions`).
 - Every service: moto lists a response class's methods (`inspect.getmembers`) on every request,
-  to check that the action is one; `listing_actions_once` keeps each class's list.
+  to check that the action is one; `listing_actions_once` keeps each class's list. And moto
+  keeps every model instance it ever made (each item, each version and copy of it, each stream
+  record, each execution's copy of its state machine) in a list per class, for its dashboard:
+  memory, and the garbage collector's walks over it, grew with every write. `untracked_models`
+  keeps none (the local cloud serves no dashboard).
 """
 
 import contextlib
@@ -54,6 +58,7 @@ from moto.awslambda.exceptions import UnknownFunctionException
 from moto.awslambda_simple.models import LambdaSimpleBackend, lambda_simple_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core import responses as moto_responses
+from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.exceptions import (
@@ -453,6 +458,23 @@ def listing_actions_once() -> Iterator[None]:
 
 
 @contextmanager
+def untracked_models() -> Iterator[None]:
+    def new(cls: type, *_args: Any, **_kwargs: Any) -> Any:
+        return super(BaseModel, cls).__new__(cls)
+
+    for model in _subclasses(BaseModel):
+        model.instances_tracked = []
+    with mock.patch.object(BaseModel, "__new__", staticmethod(new)):
+        yield
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
+@contextmanager
 def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
     """Everything above, for one in-process moto session."""
     # Item-level transactions go inside the serialization, so their backups are taken under it.
@@ -467,5 +489,6 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         wakeups.watching_writes(),
         answering_in_process(),
         listing_actions_once(),
+        untracked_models(),
     ):
         yield

@@ -8,6 +8,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import StreamRecord
 
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
@@ -104,3 +106,18 @@ def test_repeated_requests_list_no_class_methods_again(dynamodb, monkeypatch):
         dynamodb.put_item(TableName="t", Item=item(f"k{n}", n))
         dynamodb.get_item(TableName="t", Key={"pk": {"S": f"k{n}"}, "sk": {"S": "META"}})
     assert listings[0] == 0
+
+
+def test_moto_keeps_no_instance_it_made(dynamodb):
+    dynamodb.put_item(TableName="t", Item=item("a", 1))
+    for n in range(2, 12):
+        dynamodb.update_item(
+            TableName="t",
+            Key={"pk": {"S": "a"}, "sk": {"S": "META"}},
+            UpdateExpression="SET n = :n",
+            ExpressionAttributeValues={":n": {"N": str(n)}},
+        )
+    assert Item.instances_tracked == []
+    assert StreamRecord.instances_tracked == []
+    stored = dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "META"}})
+    assert stored["Item"]["n"] == {"N": "11"}

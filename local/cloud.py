@@ -125,7 +125,7 @@ class LocalCloud:
         self._exit.callback(mock.stop)
         self._exit.enter_context(local_aws(self.lambdas))
         self._exit.enter_context(persistence.tracking_changes())
-        snapshots = persistence.Snapshots(self.directory / STATE, self._kept)
+        snapshots = persistence.Snapshots(self.directory / STATE, self._kept, _settle_heap)
         if self.settings.fresh:
             snapshots.discard()
         saved = snapshots.load()
@@ -173,8 +173,7 @@ class LocalCloud:
         self.resumed = saved is not None
         self._users = saved["users"] if saved is not None else self._seed()
         self._drain(sources)  # what the seed wrote is processed before anyone is told we are ready
-        gc.collect()
-        gc.freeze()  # what start-up built lives as long as the cloud: no collection walks it again
+        _settle_heap()
         sources.append(("snapshots", snapshots.pump, lambda: 0, Waker()))
         self._start_sources(sources)
         self.discovery = {
@@ -320,6 +319,15 @@ class LocalCloud:
                 once()
             except Exception:  # a failing source must not stop the others
                 log.exception("%s failed", name)
+
+
+def _settle_heap() -> None:
+    """Collects what is garbage now and sets what is left aside for good: the data the cloud
+    holds lives as long as it does, and a full collection that walked it all would pause every
+    request for longer the more data there is (~0.3 s at 10,000 items). Called once ready, and
+    whenever the saved state settles after many changes."""
+    gc.collect()
+    gc.freeze()
 
 
 def _earliest(work: Callable[[], Any], due: Callable[[], float | None]) -> Pump:

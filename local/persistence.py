@@ -71,6 +71,9 @@ JOURNAL_GROWTH_LIMIT = 4
 """How many times the base's size the journal may reach while requests keep coming."""
 QUIET_SECONDS = 2.0
 """How long nothing must change before a due base is written."""
+QUIET, OUTGROWN = "quiet", "outgrown"
+"""Why a new base is due: the journal outgrew the base and then nothing changed, or it grew
+far beyond the base."""
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -130,10 +133,18 @@ def tracking_changes() -> Iterator[None]:
 class Snapshots:
     """The saved state of one project's local cloud: `base.pickle` and `journal` in a folder."""
 
-    def __init__(self, folder: Path, extras: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        extras: Callable[[], dict[str, Any]],
+        settled: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`extras`: what to keep besides moto's state; `settled`: called once a new base has
+        been written because much changed and then nothing did (a quiet moment to tidy)."""
         self.base = folder / "base.pickle"
         self.journal = folder / "journal"
         self._extras = extras
+        self._settled = settled
         self._generation = 0
         self._base_bytes = 0
         self._stream_lengths: dict[tuple[str, str], int] = {}
@@ -211,10 +222,13 @@ class Snapshots:
         wait until the next look."""
         try:
             with self._writing:
-                if not self.base.exists() or _changes.tables_changed or self._journal_is_due():
+                due = self._journal_is_due()
+                if not self.base.exists() or _changes.tables_changed or due:
                     self.save()
                 else:
                     self._append()
+            if due == QUIET:
+                self._settled()
         except RuntimeError as error:  # a service's dict changed size while it was pickled
             log.debug("a snapshot raced a write and is retried: %s", error)
             return 0.0
@@ -234,16 +248,19 @@ class Snapshots:
             except RuntimeError as error:
                 log.debug("a flush raced a write and is retried: %s", error)
 
-    def _journal_is_due(self) -> bool:
+    def _journal_is_due(self) -> str | None:
         """Once the journal outgrows the base, a new base is written when nothing has changed
         for `QUIET_SECONDS` (pickling holds the interpreter, so not while requests come), or
-        at once if it grows far beyond (replaying it would make the next start slow)."""
+        at once if it grows far beyond (replaying it would make the next start slow). Says
+        which (`QUIET` or `OUTGROWN`), or None."""
         size = self.journal.stat().st_size if self.journal.exists() else 0
         outgrown = max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
         if _changes.items or _changes.services:
             self._last_change = time.monotonic()
         quiet = time.monotonic() - self._last_change >= QUIET_SECONDS
-        return size > outgrown * JOURNAL_GROWTH_LIMIT or (size > outgrown and quiet)
+        if size > outgrown * JOURNAL_GROWTH_LIMIT:
+            return OUTGROWN
+        return QUIET if size > outgrown and quiet else None
 
     def _append(self) -> None:
         extras = self._extras()

@@ -155,7 +155,8 @@ def test_a_journal_cut_short_is_read_to_its_last_whole_entry(aws, tmp_path):
 
 def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeypatch):
     build_state()
-    snapshots = Snapshots(tmp_path, dict)
+    settled = []
+    snapshots = Snapshots(tmp_path, dict, lambda: settled.append(snapshots.base.read_bytes()))
     snapshots.pump()
     monkeypatch.setattr(persistence, "MINIMUM_JOURNAL_BYTES", 0)
     monkeypatch.setattr(persistence, "JOURNAL_GROWTH_LIMIT", 3)
@@ -177,6 +178,7 @@ def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeyp
     second_base = snapshots.base.read_bytes()
     assert second_base != first_base
     assert snapshots.journal.stat().st_size < len(second_base)
+    assert settled == [second_base]  # much changed, then nothing: the moment to tidy
     monkeypatch.setattr(persistence, "QUIET_SECONDS", 60.0)
     sizes = []  # busy as it stays, a new base comes once the journal is three times the base
     while snapshots.base.read_bytes() == second_base and len(sizes) < 5_000:
@@ -185,6 +187,7 @@ def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeyp
         snapshots.pump()
     assert snapshots.base.read_bytes() != second_base
     assert 3 * len(second_base) < sizes[-1] < 4 * len(second_base)
+    assert settled == [second_base]  # a base forced while busy is no quiet moment
     written = len(client("dynamodb").scan(TableName="things")["Items"])
     stale_journal = snapshots.journal.read_bytes()
     client("dynamodb").create_table(

@@ -43,8 +43,8 @@ SLOTS_PER_PUBLISH = 25
 LOAD_CONCURRENCY = 4
 SEQUENTIAL_READS = 100
 SEQUENTIAL_BOOKINGS = 30
-RACES, RACERS = 3, 20
-THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY = 40, 10
+RACES, RACERS = 5, 20
+THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 3
 LIVE_UPDATES = 40
 IDLE_SECONDS = {"small": 10, "large": 30}
 IMPORT_RUNS = 3
@@ -271,6 +271,12 @@ def measure_races(apis: list[Api], slots: Slots) -> float:
 
 
 def measure_throughput(apis: list[Api], slots: Slots) -> float:
+    """The median of a few rounds: one round lasts about a second, and a busy neighbour on a
+    shared machine can halve a single one."""
+    return statistics.median(_throughput_round(apis, slots) for _ in range(THROUGHPUT_ROUNDS))
+
+
+def _throughput_round(apis: list[Api], slots: Slots) -> float:
     taken = [slots.take() for _ in range(THROUGHPUT_BOOKINGS)]
     with ThreadPoolExecutor(THROUGHPUT_CONCURRENCY) as pool:
         began = time.perf_counter()
@@ -520,7 +526,7 @@ def main() -> int:
         assert first.get("status") == "CONFIRMED", first
         slots.reads_venue = slots.venue("Bench reads")
         slots.publish(slots.reads_venue, 100)
-        per_phase = SEQUENTIAL_BOOKINGS + RACES + THROUGHPUT_BOOKINGS + 1
+        per_phase = SEQUENTIAL_BOOKINGS + RACES + THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS + 1
         slots.publish(booking_venue, per_phase, bookable=True)
         run_scenarios(cloud, "small", apis, slots, rows)
 

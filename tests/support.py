@@ -75,3 +75,22 @@ def run_local(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
         check=False,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
+
+
+def create_plain_table(client, name: str = "t", keys=("pk",), stream: str | None = None) -> dict:
+    """A pay-per-request table keyed by string attributes (hash, then range), with a stream of
+    the given view type if any; its description."""
+    kinds = ("HASH", "RANGE")[: len(keys)]
+    return client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, kinds, strict=True)
+        ],
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+        **(
+            {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream}}
+            if stream
+            else {}
+        ),
+    )["TableDescription"]

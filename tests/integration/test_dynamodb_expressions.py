@@ -10,8 +10,8 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from local import dynamodb_expressions
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
+from support import create_plain_table
 
-KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
 GUARDED = "attribute_not_exists(pk) OR (#n < :limit AND #owner = :me)"
 
 
@@ -19,12 +19,7 @@ GUARDED = "attribute_not_exists(pk) OR (#n < :limit AND #owner = :me)"
 def table(aws_env):
     with mock_aws(), local_aws(LambdaRuntime()):
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=KEY,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        )
+        create_plain_table(client)
         yield client
 
 

@@ -13,21 +13,14 @@ from moto.dynamodb.models.table import StreamRecord
 
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
-
-KEY = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+from support import create_plain_table
 
 
 @pytest.fixture
 def dynamodb(aws_env):
     with mock_aws(), local_aws(LambdaRuntime()):
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=KEY,
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        create_plain_table(client, keys=("pk", "sk"), stream="NEW_AND_OLD_IMAGES")
         yield client
 
 

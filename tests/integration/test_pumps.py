@@ -12,18 +12,13 @@ from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
 from local.pumps import Pumps, backoff
 from local.wakeups import Waker
+from support import create_plain_table
 
 
 def test_a_write_to_a_table_wakes_the_reader_of_its_stream(aws_env):
     with mock_aws(), local_aws(LambdaRuntime()):
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-        )
+        create_plain_table(client, stream="NEW_IMAGE")
         waker = Waker(wakeups.stream_source("t"))
         assert waker.wait(0.05) is False  # nothing written: it sleeps
         client.put_item(TableName="t", Item={"pk": {"S": "a"}})

@@ -9,9 +9,9 @@ from moto.dynamodbstreams.models import dynamodbstreams_backends
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
 from local.stream_reader import StreamGone, StreamReader
+from support import create_plain_table
 
 REGION = "us-east-1"
-KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
 
 
 @pytest.fixture
@@ -22,13 +22,7 @@ def dynamodb(aws_env):
 
 def create(client) -> str:
     """A table with a stream of new and old images; its stream's ARN."""
-    return client.create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=KEY,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    return create_plain_table(client, stream="NEW_AND_OLD_IMAGES")["LatestStreamArn"]
 
 
 def put(client, n: int) -> None:

@@ -31,6 +31,8 @@
 - DynamoDB calls from inside the process: their responses skip moto's serializer and botocore's
   parser (`inprocess_dynamodb`).
 - DynamoDB expressions: parsed once per shape, not several times per use (`dynamodb_expressions`).
+- DynamoDB Streams: moto keeps every record for good; `expire_stream_records` drops what is past
+  the service's 24 hours (the saved state calls it as it writes a new base).
 - Every service: moto lists a response class's methods (`inspect.getmembers`) on every request,
   to check that the action is one; `listing_actions_once` keeps each class's list. And moto
   keeps every model instance it ever made (each item, each version and copy of it, each stream
@@ -39,6 +41,7 @@
   keeps none (the local cloud serves no dashboard).
 """
 
+import bisect
 import contextlib
 import copy
 import functools
@@ -48,6 +51,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -322,6 +326,36 @@ def _snapshot(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple | None:
 def _restore(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:
     put_back(table, hash_value, range_value, item)
     item_written(table, hash_value, range_value)
+
+
+STREAM_RETENTION = timedelta(hours=24)
+"""How long DynamoDB Streams keeps a record."""
+
+
+def expire_stream_records(now: datetime) -> int:
+    """Drops the stream records older than `STREAM_RETENTION`, as DynamoDB Streams does (moto
+    keeps every one for good); how many. Records are appended in time order, so the expired
+    ones are a prefix; the shard's first sequence number moves past them, and every later
+    record keeps its own."""
+    cutoff = (now - STREAM_RETENTION).astimezone(UTC).replace(tzinfo=None)  # moto's naive UTC
+    dropped = 0
+    with DYNAMODB_LOCK:
+        for regions in dynamodb_models.dynamodb_backends.values():
+            for backend in regions.values():
+                for table in backend.tables.values():
+                    shard = table.stream_shard
+                    if shard is None or not shard.items:
+                        continue
+                    expired = bisect.bisect_left(shard.items, cutoff, key=_record_time)
+                    del shard.items[:expired]
+                    shard.starting_sequence_number += expired
+                    dropped += expired
+    return dropped
+
+
+def _record_time(record: Any) -> datetime:
+    moment = record.record["dynamodb"]["ApproximateCreationDateTime"]
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def put_back(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:

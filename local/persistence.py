@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from unittest import mock
@@ -45,7 +46,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
-from .moto_glue import DYNAMODB_LOCK, observing_item_writes, put_back
+from .moto_glue import DYNAMODB_LOCK, expire_stream_records, observing_item_writes, put_back
 
 DYNAMODB = "dynamodb"
 WHOLE_SERVICES = ("sqs", "cognito-idp", "iam")
@@ -147,7 +148,8 @@ class Snapshots:
         self._settled = settled
         self._generation = 0
         self._base_bytes = 0
-        self._stream_lengths: dict[tuple[str, str], int] = {}
+        self._stream_ends: dict[tuple[str, str], int] = {}
+        """Each stream's next sequence number when the journal last took its records."""
         self._saved_extras: dict[str, Any] | None = None
         self._last_change = time.monotonic()
         self._writing = threading.Lock()
@@ -174,15 +176,15 @@ class Snapshots:
             return None
         for service, accounts in base["services"].items():
             _install(service, pickle.loads(accounts))
-        for (region, name), length in base["streams"].items():
+        for (region, name), kept in _base_stream_lengths(base).items():
             table = _table(region, name)
             if table is not None and table.stream_shard is not None:
-                del table.stream_shard.items[length:]  # added while the base was written
+                del table.stream_shard.items[kept:]  # added while the base was written
         extras = base["extras"]
         self._generation, self._base_bytes = base["generation"], self.base.stat().st_size
         for entry in self._entries():
             extras = _replay(entry) or extras
-        self._stream_lengths = _stream_lengths()
+        self._stream_ends = _stream_ends()
         _changes.__init__()  # what loading did is the saved state, not a change
         self._saved_extras = extras
         return extras
@@ -193,13 +195,14 @@ class Snapshots:
         DynamoDB is pickled without holding its lock (that would stall every request for as
         long as a large table takes to pickle). Whatever a write changes meanwhile is noted
         after the point the base starts from, so the journal's first entry carries it whole;
-        and the base records each stream's length at that point, so records added meanwhile
-        are kept once, by the journal."""
+        and the base records where each stream ends at that point, so records added meanwhile
+        are kept once, by the journal. Stream records past their 24 hours go first."""
         extras = self._extras()
         with DYNAMODB_LOCK:
             _changes.items.clear()
             _changes.tables_changed = False
-            self._stream_lengths = _stream_lengths()
+            expire_stream_records(datetime.now(UTC))
+            self._stream_ends = _stream_ends()
         _changes.services.clear()
         dynamodb = _pickled_while_written(dict(get_backend(DYNAMODB)))
         services = {DYNAMODB: dynamodb}
@@ -209,7 +212,7 @@ class Snapshots:
             "format": FORMAT,
             "generation": generation,
             "services": services,
-            "streams": dict(self._stream_lengths),
+            "stream_ends": dict(self._stream_ends),
             "extras": extras,
         }
         _replace(self.base, _pickled(base))
@@ -282,14 +285,15 @@ class Snapshots:
     def _new_records(self) -> dict[tuple[str, str], list[Any]]:
         """Stream records added since the last entry, per table."""
         added = {}
-        for (region, name), table in _tables():
-            if table.stream_shard is None:
+        for key, table in _tables():
+            shard = table.stream_shard
+            if shard is None:
                 continue
-            length = len(table.stream_shard.items)
-            saved = self._stream_lengths.get((region, name), 0)
-            if length > saved:
-                added[region, name] = table.stream_shard.items[saved:length]
-            self._stream_lengths[region, name] = length
+            end = shard.starting_sequence_number + len(shard.items)
+            taken = self._stream_ends.get(key, shard.starting_sequence_number)
+            if end > taken:
+                added[key] = shard.items[max(0, taken - shard.starting_sequence_number) :]
+            self._stream_ends[key] = end
         return added
 
     def _entries(self) -> Iterator[dict[str, Any]]:
@@ -350,12 +354,27 @@ def _table(region: str, name: str) -> Table | None:
     return None
 
 
-def _stream_lengths() -> dict[tuple[str, str], int]:
+def _stream_ends() -> dict[tuple[str, str], int]:
+    """Each stream's next sequence number."""
     return {
-        key: len(table.stream_shard.items)
+        key: table.stream_shard.starting_sequence_number + len(table.stream_shard.items)
         for key, table in _tables()
         if table.stream_shard is not None
     }
+
+
+def _base_stream_lengths(base: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """How many records of each stream, as pickled in the base, it holds: those before where
+    the stream ended when the base was written. (Bases from before streams expired records
+    kept that length itself.)"""
+    if "stream_ends" not in base:
+        return base["streams"]
+    lengths = {}
+    for (region, name), end in base["stream_ends"].items():
+        table = _table(region, name)
+        if table is not None and table.stream_shard is not None:
+            lengths[region, name] = end - table.stream_shard.starting_sequence_number
+    return lengths
 
 
 def _install(service: str, accounts: dict[str, Any]) -> None:

@@ -3,6 +3,9 @@ queued messages), a change costs a journal entry the size of the change whatever
 holds, a journal cut short by a kill is read up to its last whole entry, and a state that cannot
 be read is set aside."""
 
+import pickle
+from datetime import timedelta
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -246,3 +249,46 @@ def test_a_flush_keeps_every_change_so_far_even_before_the_first_look(aws, tmp_p
     Snapshots(tmp_path, dict).load()
     scanned = client("dynamodb").scan(TableName="things")["Items"]
     assert sorted(i["id"]["S"] for i in scanned) == ["acknowledged", "kept"]
+
+
+def test_a_new_base_keeps_no_stream_record_past_24_hours(aws, tmp_path):
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.pump()
+    for n in range(3):
+        client("dynamodb").put_item(TableName="things", Item={"id": {"S": f"old-{n}"}})
+    old = stream_records()
+    shard = persistence._table(REGION, "things").stream_shard
+    for record in shard.items:  # a day and a moment ago
+        stream = record.record["dynamodb"]
+        stream["ApproximateCreationDateTime"] -= timedelta(hours=24, seconds=1)
+    snapshots.pump()
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "new"}})
+    snapshots.save()
+    [kept] = [r["dynamodb"]["SequenceNumber"] for r in stream_records()]  # "new" alone
+    assert int(kept) == int(old[-1]["dynamodb"]["SequenceNumber"]) + 1
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "newer"}})
+    snapshots.flush()
+    before = stream_records()
+    restart()
+    Snapshots(tmp_path, dict).load()
+    assert stream_records() == before
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "after"}})
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in stream_records()]
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+
+
+def test_a_base_from_before_streams_expired_records_still_loads(aws, tmp_path):
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.save()
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "journaled"}})
+    snapshots.flush()
+    before = stream_records()
+    base = pickle.loads(snapshots.base.read_bytes())
+    [(key, end)] = base.pop("stream_ends").items()
+    base["streams"] = {key: end - persistence._table(*key).stream_shard.starting_sequence_number}
+    snapshots.base.write_bytes(pickle.dumps(base))
+    restart()
+    Snapshots(tmp_path, dict).load()
+    assert stream_records() == before

@@ -1,5 +1,9 @@
 """The stream as Lambda's poller reads it: the records after a place, as Lambda delivers them,
-with nothing left behind in moto for each read, and a replaced table's old stream gone."""
+with nothing left behind in moto for each read, a replaced table's old stream gone, and records
+past the service's 24 hours expired."""
+
+import time
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -7,7 +11,7 @@ from moto import mock_aws
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 
 from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import local_aws
+from local.moto_glue import STREAM_RETENTION, expire_stream_records, local_aws
 from local.stream_reader import StreamGone, StreamReader
 from support import create_plain_table
 
@@ -80,3 +84,27 @@ def test_the_stream_of_a_replaced_table_is_gone(dynamodb):
     assert new != old
     assert reader.shard_ids(old) == []
     assert len(reader.shard_ids(new)) == 1
+
+
+def test_records_past_24_hours_expire_and_readers_go_on_from_the_oldest_kept(dynamodb):
+    arn = create(dynamodb)
+    put(dynamodb, 0)
+    put(dynamodb, 1)
+    between = datetime.now(UTC)
+    time.sleep(0.01)
+    put(dynamodb, 2)
+    reader = StreamReader()
+    [shard] = reader.shard_ids(arn)
+    first, second, third = reader.records_after(arn, shard, None, 10)
+    assert expire_stream_records(between + timedelta(hours=23)) == 0
+    assert expire_stream_records(between + STREAM_RETENTION) == 2
+    [kept] = reader.records_after(arn, shard, None, 10)
+    assert kept["dynamodb"]["SequenceNumber"] == third["dynamodb"]["SequenceNumber"]
+    behind = first["dynamodb"]["SequenceNumber"]  # a place in what has expired
+    assert reader.records_after(arn, shard, behind, 10) == [kept]
+    put(dynamodb, 3)
+    after = reader.records_after(arn, shard, kept["dynamodb"]["SequenceNumber"], 10)
+    assert [int(r["dynamodb"]["SequenceNumber"]) for r in after] == [
+        int(third["dynamodb"]["SequenceNumber"]) + 1
+    ]
+    assert int(second["dynamodb"]["SequenceNumber"]) + 1 == int(third["dynamodb"]["SequenceNumber"])

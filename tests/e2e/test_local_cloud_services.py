@@ -100,11 +100,32 @@ def test_a_small_project_s_queue_mapping_with_redrive(tmp_path):
         stop_cloud(process)
 
 
-def test_make_dev_reaches_ready_and_ctrl_c_leaves_nothing_behind():
+MAKE_DEV_FILES = (
+    "Makefile",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "constraints.txt",
+    "policies",
+    ".venv",
+    "local",
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "__main__.py",
+    "components",
+    "handlers",
+    "devtools",
+)
+"""What `make dev` reads, linked into a copy: the test's `.slate/` (discovery file, lock and saved
+state) is its own, never the one of a developer's `make dev` running in the repository."""
+
+
+def test_make_dev_reaches_ready_and_ctrl_c_leaves_nothing_behind(tmp_path):
+    for name in MAKE_DEV_FILES:
+        (tmp_path / name).symlink_to(REPO / name)
     port = free_port()
     process = subprocess.Popen(
         ["make", "dev", f"PORT={port}"],
-        cwd=REPO,
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -117,7 +138,7 @@ def test_make_dev_reaches_ready_and_ctrl_c_leaves_nothing_behind():
             if line.startswith("Ready."):
                 break
         assert lines and lines[-1].startswith("Ready."), "".join(lines)
-        discovery = json.loads((REPO / ".slate" / "local.json").read_text())
+        discovery = json.loads((tmp_path / ".slate" / "local.json").read_text())
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
         rest = process.stdout.read()  # to the end: every process holding the pipe has exited
         assert "Stopped." in rest
@@ -125,7 +146,8 @@ def test_make_dev_reaches_ready_and_ctrl_c_leaves_nothing_behind():
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    assert not (REPO / ".slate" / "local.json").exists()
+    assert not (tmp_path / ".slate" / "local.json").exists()
+    assert (tmp_path / ".slate" / "state" / "base.pickle").exists()  # its own saved state
     moto_port = int(discovery["awsEndpoint"].rsplit(":", 1)[1])
     for freed in (port, moto_port):
         with pytest.raises(ConnectionRefusedError):

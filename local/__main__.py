@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from . import cloud, engine, offline, plan, policy
-from .project import ProjectError
+from .errors import LocalError
 
 DEFAULT_PACK = Path("policies")
 
@@ -58,18 +58,20 @@ def main(argv: list[str] | None = None) -> int:
         "--fresh", action="store_true", help="start empty: discard the state kept in .slate/state"
     )
     args = parser.parse_args(argv)
-
-    if args.command == "up":
-        return _up(args)
     try:
-        deployment = engine.run(args.directory, args.stack, offline.OfflineBackend)
-        if args.command == "policy":
-            pack = policy.load_pack(args.pack)
-            report = policy.evaluate(deployment, pack, policy.read_config(args.config))
-    except (ProjectError, engine.EngineError, policy.PolicyError) as error:
+        return _run(args)
+    except LocalError as error:  # what the user can act on: one line, never a traceback
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "up":
+        return _up(args)
+    deployment = engine.run(args.directory, args.stack, offline.OfflineBackend)
     if args.command == "policy":
+        pack = policy.load_pack(args.pack)
+        report = policy.evaluate(deployment, pack, policy.read_config(args.config))
         print(report.as_text())
         return 1 if report.failed else 0
     if args.json:
@@ -92,11 +94,7 @@ def _up(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        discovery = local.start()
-    except (ProjectError, engine.EngineError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    discovery = local.start()
     print(f"GraphQL    {discovery['graphqlUrl'] or '(the stack has no API)'}")
     print(f"Realtime   {discovery['realtimeUrl']}")
     print(f"AWS (moto) {discovery['awsEndpoint']}  region {discovery['region']}")

@@ -37,7 +37,7 @@ from . import engine, persistence, wakeups
 from .appsync import GraphQLEngine, LocalServices, deployed_apis
 from .event_sources import QueueMapping, StreamMapping
 from .gateway import Authorizer, gateway_app, serving
-from .gateway.server import HOST, free_port
+from .gateway.server import HOST, ensure_free, free_port
 from .lambda_runtime import LambdaRuntime
 from .moto_glue import MOTO_CONFIG, local_aws, warm_up_definition
 from .project import Project
@@ -60,6 +60,8 @@ USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 RETRY_BACKOFF_SECONDS = (0.05, 2.0)
 """A stream batch's retries: the first wait, and the longest."""
 MINIMUM_WAIT_SECONDS = 0.05
+PORT_SETTING, MOTO_PORT_SETTING = "PORT=… (make dev) or --port", "--moto-port"
+"""How a user chooses the gateway's port, and moto's."""
 YOUNG_OBJECTS = 20_000
 """Allocations between collections of the youngest generation, once the cloud is ready."""
 log = logging.getLogger("local.cloud")
@@ -117,8 +119,7 @@ class LocalCloud:
         for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}.items():
             os.environ.setdefault(name, value)
         os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
-        port = self.settings.port or free_port()
-        moto_port = self.settings.moto_port or free_port()
+        port, moto_port = self._ports()
         server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
         server.start()
         self._exit.callback(server.stop)
@@ -193,6 +194,16 @@ class LocalCloud:
         path.write_text(json.dumps(self.discovery, indent=2))
         self._exit.callback(path.unlink, missing_ok=True)
         return self.discovery
+
+    def _ports(self) -> tuple[int, int]:
+        """The gateway's port and moto's: each as chosen (once checked free), else a free one."""
+        for chosen, setting in (
+            (self.settings.port, PORT_SETTING),
+            (self.settings.moto_port, MOTO_PORT_SETTING),
+        ):
+            if chosen:
+                ensure_free(chosen, setting)
+        return self.settings.port or free_port(), self.settings.moto_port or free_port()
 
     def stop(self) -> None:
         self._stop.set()

@@ -27,12 +27,13 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from .errors import LocalError
 from .project import Project
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-class EngineError(Exception):
+class EngineError(LocalError):
     """The program could not be run; the message is meant for the person running it."""
 
 

@@ -37,9 +37,10 @@ from pulumi_policy import (
 )
 
 from .engine import Deployment, RecordedResource
+from .errors import LocalError
 
 
-class PolicyError(Exception):
+class PolicyError(LocalError):
     """The pack or its config cannot be used; the message says why."""
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from .errors import LocalError
+
 # The value types a project may declare for its config keys, as YAML reads them.
 _DECLARED_TYPES: dict[str, Callable[[Any], bool]] = {
     "string": lambda value: isinstance(value, str),
@@ -22,7 +24,7 @@ _DECLARED_TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-class ProjectError(Exception):
+class ProjectError(LocalError):
     """The project or stack files are missing or malformed; the message says which and why."""
 
 

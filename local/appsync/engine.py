@@ -30,6 +30,7 @@ from graphql import (
     validate,
 )
 
+from ..errors import LocalError
 from .auth import AuthConfig, Caller, may_access
 from .js_runtime import HandlerError, JsRuntime, Outcome
 from .jsmodule import CodeError
@@ -55,7 +56,7 @@ are far shorter; a longer one is checked each time, so the cache stays small).""
 logger = logging.getLogger(__name__)
 
 
-class ConfigError(ValueError):
+class ConfigError(LocalError, ValueError):
     """The API as declared cannot be served: AppSync would refuse it on create."""
 
 

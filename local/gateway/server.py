@@ -8,14 +8,32 @@ from typing import Any
 
 import uvicorn
 
+from ..errors import LocalError
+
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 10
+
+
+class PortInUse(LocalError):
+    """Another program listens on a port the local cloud was told to use."""
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def ensure_free(port: int, setting: str) -> None:
+    """Refuses a port another program holds, naming the setting that chose it."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise PortInUse(
+                f"port {port} on {HOST} is in use (another `make dev`?): stop what holds it,"
+                f" or choose another with {setting}"
+            ) from None
 
 
 @contextmanager
@@ -39,7 +57,7 @@ def serving(app: Any, port: int = 0) -> Iterator[str]:
         threading.Event().wait(0.01)
     if not server.started:
         server.should_exit = True
-        raise RuntimeError(f"the gateway did not start on {HOST}:{port}")
+        raise PortInUse(f"the gateway could not listen on {HOST}:{port}")
     try:
         yield f"http://{HOST}:{port}"
     finally:

@@ -338,7 +338,7 @@ def _settle_heap() -> None:
     """Collects what is garbage now and sets what is left aside for good: the data the cloud
     holds lives as long as it does, and a full collection that walked it all would pause every
     request for longer the more data there is (~0.3 s at 10,000 items). Called once ready, and
-    whenever the saved state settles after many changes. A request allocates thousands of
+    whenever changes are followed by a quiet moment. A request allocates thousands of
     short-lived objects: the youngest generation is collected every `YOUNG_OBJECTS` of them
     (Python's 700 ran the collector dozens of times per booking, for 6% of its CPU)."""
     gc.collect()

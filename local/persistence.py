@@ -72,9 +72,6 @@ JOURNAL_GROWTH_LIMIT = 4
 """How many times the base's size the journal may reach while requests keep coming."""
 QUIET_SECONDS = 2.0
 """How long nothing must change before a due base is written."""
-QUIET, OUTGROWN = "quiet", "outgrown"
-"""Why a new base is due: the journal outgrew the base and then nothing changed, or it grew
-far beyond the base."""
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -140,8 +137,9 @@ class Snapshots:
         extras: Callable[[], dict[str, Any]],
         settled: Callable[[], None] = lambda: None,
     ) -> None:
-        """`extras`: what to keep besides moto's state; `settled`: called once a new base has
-        been written because much changed and then nothing did (a quiet moment to tidy)."""
+        """`extras`: what to keep besides moto's state; `settled`: called when changes were
+        made and then none for `QUIET_SECONDS` (a quiet moment to tidy), after anything due
+        (a new base, or the journal's entry) is written."""
         self.base = folder / "base.pickle"
         self.journal = folder / "journal"
         self._extras = extras
@@ -152,6 +150,9 @@ class Snapshots:
         """Each stream's next sequence number when the journal last took its records."""
         self._saved_extras: dict[str, Any] | None = None
         self._last_change = time.monotonic()
+        """When the journal or a base last took a change."""
+        self._unsettled = False
+        """Changes were taken since `settled` was last called."""
         self._writing = threading.Lock()
 
     def discard(self) -> None:
@@ -199,6 +200,8 @@ class Snapshots:
         are kept once, by the journal. Stream records past their 24 hours go first."""
         extras = self._extras()
         with DYNAMODB_LOCK:
+            if _changes.items or _changes.services or _changes.tables_changed:
+                self._took_changes()
             _changes.items.clear()
             _changes.tables_changed = False
             expire_stream_records(datetime.now(UTC))
@@ -225,12 +228,12 @@ class Snapshots:
         wait until the next look."""
         try:
             with self._writing:
-                due = self._journal_is_due()
-                if not self.base.exists() or _changes.tables_changed or due:
+                if not self.base.exists() or _changes.tables_changed or self._journal_is_due():
                     self.save()
                 else:
                     self._append()
-            if due == QUIET:
+            if self._unsettled and self._quiet():
+                self._unsettled = False
                 self._settled()
         except RuntimeError as error:  # a service's dict changed size while it was pickled
             log.debug("a snapshot raced a write and is retried: %s", error)
@@ -251,19 +254,23 @@ class Snapshots:
             except RuntimeError as error:
                 log.debug("a flush raced a write and is retried: %s", error)
 
-    def _journal_is_due(self) -> str | None:
+    def _journal_is_due(self) -> bool:
         """Once the journal outgrows the base, a new base is written when nothing has changed
         for `QUIET_SECONDS` (pickling holds the interpreter, so not while requests come), or
-        at once if it grows far beyond (replaying it would make the next start slow). Says
-        which (`QUIET` or `OUTGROWN`), or None."""
+        at once if it grows far beyond (replaying it would make the next start slow)."""
         size = self.journal.stat().st_size if self.journal.exists() else 0
         outgrown = max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
-        if _changes.items or _changes.services:
-            self._last_change = time.monotonic()
-        quiet = time.monotonic() - self._last_change >= QUIET_SECONDS
-        if size > outgrown * JOURNAL_GROWTH_LIMIT:
-            return OUTGROWN
-        return QUIET if size > outgrown and quiet else None
+        return size > outgrown * JOURNAL_GROWTH_LIMIT or (size > outgrown and self._quiet())
+
+    def _quiet(self) -> bool:
+        """Nothing has changed for `QUIET_SECONDS`, nor is waiting to be journaled."""
+        if _changes.items or _changes.services or _changes.tables_changed:
+            return False
+        return time.monotonic() - self._last_change >= QUIET_SECONDS
+
+    def _took_changes(self) -> None:
+        self._last_change = time.monotonic()
+        self._unsettled = True
 
     def _append(self) -> None:
         extras = self._extras()
@@ -275,7 +282,9 @@ class Snapshots:
         for name in list(_changes.services):
             _changes.services.discard(name)
             services[name] = _pickled(dict(get_backend(name)))
-        if not (items or records or services) and extras == self._saved_extras:
+        if items or records or services:
+            self._took_changes()
+        elif extras == self._saved_extras:
             return
         entry = {"items": items, "records": records, "services": services, "extras": extras}
         with self.journal.open("ab") as file:

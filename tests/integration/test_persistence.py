@@ -292,3 +292,25 @@ def test_a_base_from_before_streams_expired_records_still_loads(aws, tmp_path):
     restart()
     Snapshots(tmp_path, dict).load()
     assert stream_records() == before
+
+
+def test_changes_then_a_quiet_moment_call_settled_once_whether_or_not_a_base_is_due(
+    aws, tmp_path, monkeypatch
+):
+    build_state()
+    settled = []
+    snapshots = Snapshots(tmp_path, dict, lambda: settled.append(snapshots.journal.stat().st_size))
+    monkeypatch.setattr(persistence, "QUIET_SECONDS", 0.0)
+    snapshots.pump()  # the first base: changes taken, and quiet at once
+    assert len(settled) == 1
+    snapshots.pump()
+    assert len(settled) == 1  # nothing changed since
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "one more"}})
+    snapshots.flush()  # a mutation's acknowledgement journals it before the pump looks
+    monkeypatch.setattr(persistence, "QUIET_SECONDS", 60.0)
+    snapshots.pump()
+    assert len(settled) == 1  # changed a moment ago: not quiet yet
+    monkeypatch.setattr(persistence, "QUIET_SECONDS", 0.0)
+    snapshots.pump()
+    assert len(settled) == 2  # quiet now; the journal took the change, no new base was due
+    assert settled[1] > settled[0]

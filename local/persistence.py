@@ -242,12 +242,14 @@ class Snapshots:
 
     def flush(self) -> None:
         """Journals every change made so far before it returns, so what a caller is about to
-        be told is done survives a kill. Callers at the same moment share one entry."""
+        be told is done survives a kill. Callers at the same moment share one entry. Extras
+        alone (a mapping's place in its stream) wait for the next look: a kill before it only
+        redelivers records, as Lambda may."""
         for _ in range(_PICKLE_TRIES):
             try:
                 with self._writing:
                     if self.base.exists():
-                        self._append()
+                        self._append(extras_alone=False)
                     else:  # nothing saved yet (a fresh start): the journal needs its base
                         self.save()
                 return
@@ -272,7 +274,9 @@ class Snapshots:
         self._last_change = time.monotonic()
         self._unsettled = True
 
-    def _append(self) -> None:
+    def _append(self, extras_alone: bool = True) -> None:
+        """Writes a journal entry with what changed, if anything did (or, if `extras_alone`,
+        if only the extras did)."""
         extras = self._extras()
         with DYNAMODB_LOCK:
             keys, _changes.items = list(_changes.items), {}
@@ -284,7 +288,7 @@ class Snapshots:
             services[name] = _pickled(dict(get_backend(name)))
         if items or records or services:
             self._took_changes()
-        elif extras == self._saved_extras:
+        elif not extras_alone or extras == self._saved_extras:
             return
         entry = {"items": items, "records": records, "services": services, "extras": extras}
         with self.journal.open("ab") as file:

@@ -314,3 +314,18 @@ def test_changes_then_a_quiet_moment_call_settled_once_whether_or_not_a_base_is_
     snapshots.pump()
     assert len(settled) == 2  # quiet now; the journal took the change, no new base was due
     assert settled[1] > settled[0]
+
+
+def test_a_flush_journals_changes_and_leaves_extras_alone_to_the_next_look(aws, tmp_path):
+    build_state()
+    extras = {"checkpoints": {"fanout": "1"}}
+    snapshots = Snapshots(tmp_path, lambda: dict(extras))
+    snapshots.pump()
+    size = snapshots.journal.stat().st_size
+    extras["checkpoints"] = {"fanout": "2"}  # a mapping moved on; no data changed
+    snapshots.flush()
+    assert snapshots.journal.stat().st_size == size  # no entry, no disk sync for it
+    snapshots.pump()
+    assert snapshots.journal.stat().st_size > size
+    restart()
+    assert Snapshots(tmp_path, dict).load() == {"checkpoints": {"fanout": "2"}}

@@ -15,13 +15,15 @@ base snapshot plus a journal:
 - once the journal outgrows the base and nothing changes for 2 s (at the latest when it is
   four times the base), on a clean stop, and when a table itself changes, a new base is
   written and the journal starts over: a cost proportional to the state, paid after at least
-  as many bytes of writes.
+  as many bytes of writes. Stream records older than DynamoDB Streams keeps them (24 h) are
+  dropped as it is written.
+- once changes are followed by 2 quiet seconds, the cloud is told (`settled`), to tidy.
 
 Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
 leaves a readable state: the base, and every whole journal entry of its generation. A caller
 about to acknowledge a change (the gateway, before it answers a mutation) `flush`es first, so a
 `kill -9` loses nothing acknowledged; what changed without an acknowledgement (a background
-function's writes) is journaled within `SNAPSHOT_SECONDS`.
+function's writes, a mapping's place in its stream) is journaled within `SNAPSHOT_SECONDS`.
 """
 
 import io

@@ -15,6 +15,7 @@ from local import inprocess_dynamodb
 from local.gateway.server import free_port
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws
+from support import create_plain_table
 
 ITEM = {
     "b": {"B": b"\x00\x01"},
@@ -31,15 +32,7 @@ def key(n: int) -> dict:
 
 def every_item_operation(client) -> list:
     """The answer (or the error response) of each item operation, in order."""
-    client.create_table(
-        TableName="t",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-    )
+    create_plain_table(client, keys=("pk", "sk"))
     calls = [
         lambda n=n: client.put_item(TableName="t", Item={**key(n), **ITEM}) for n in range(30)
     ] + [
@@ -140,13 +133,7 @@ def test_in_process_stream_records_are_the_wire_records(region):
         server.start()
         try:
             dynamodb = boto3.client("dynamodb", region_name=region)
-            dynamodb.create_table(
-                TableName="s",
-                BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            )
+            create_plain_table(dynamodb, "s", stream="NEW_AND_OLD_IMAGES")
             for n in range(5):
                 dynamodb.put_item(TableName="s", Item={"pk": {"S": f"p{n}"}, **ITEM})
                 time.sleep(0.0013)  # times that do not fall on a millisecond

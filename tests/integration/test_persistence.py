@@ -15,6 +15,7 @@ from local import persistence
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws
 from local.persistence import Snapshots
+from support import create_plain_table
 
 REGION = "us-east-1"
 KEY = {"id": {"S": "kept"}}
@@ -32,13 +33,7 @@ def aws(aws_env):
 
 def build_state(items: int = 0) -> dict:
     dynamodb = client("dynamodb")
-    dynamodb.create_table(
-        TableName="things",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
+    create_plain_table(dynamodb, "things", keys=("id",), stream="NEW_AND_OLD_IMAGES")
     dynamodb.put_item(TableName="things", Item={**KEY, "n": {"N": "7"}})
     table = boto3.resource("dynamodb", region_name=REGION).Table("things")
     with table.batch_writer() as batch:
@@ -193,12 +188,7 @@ def test_a_journal_outgrowing_its_base_becomes_a_new_base(aws, tmp_path, monkeyp
     assert settled == [second_base]  # a base forced while busy is no quiet moment
     written = len(client("dynamodb").scan(TableName="things")["Items"])
     stale_journal = snapshots.journal.read_bytes()
-    client("dynamodb").create_table(
-        TableName="more",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-    )
+    create_plain_table(client("dynamodb"), "more", keys=("id",))
     snapshots.pump()  # a new table: a new base, at once
     snapshots.journal.write_bytes(stale_journal)  # a journal of an older base is not replayed
     restart()

@@ -87,6 +87,9 @@ class StreamMapping:
     resume after it)."""
     _shards: list[str] = field(default_factory=list)
     _gathering: Gathering = field(init=False)
+    _judged: dict[str, bool] = field(default_factory=dict)
+    """eventID → whether the filters accept it, for the records read but not yet done with: a
+    batching window looks at the same records at every wake."""
 
     def __post_init__(self) -> None:
         self._gathering = Gathering(float(self.inputs.get("maximumBatchingWindowInSeconds") or 0))
@@ -97,11 +100,19 @@ class StreamMapping:
         return int(self.inputs.get("batchSize") or 100)
 
     def accepts(self, record: dict[str, Any]) -> bool:
-        return not self._patterns or any(p.matches_event(record) for p in self._patterns)
+        if not self._patterns:
+            return True
+        judged = self._judged.get(record["eventID"])
+        if judged is None:
+            judged = any(p.matches_event(record) for p in self._patterns)
+            self._judged[record["eventID"]] = judged
+        return judged
 
     def poll(self) -> int:
         """Processes what the stream holds now; how many records reached the function."""
-        return sum(self._drain(shard_id) for shard_id in self._shard_ids())
+        delivered = sum(self._drain(shard_id) for shard_id in self._shard_ids())
+        self._judged.clear()  # every record read has been checkpointed
+        return delivered
 
     def pump(self) -> float | None:
         """`poll`, once a batch is full or the batching window has passed; else the seconds to

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto.events.models import EventPattern
 
-from local.event_sources import StreamMapping
+from local.event_sources import StreamMapping, filter_patterns
 from local.lambda_runtime import FunctionSpec
 from local.ttl import TtlExpiry
 from realtime_harness import MAPPING, deployed_realtime
@@ -211,3 +212,29 @@ def test_a_mapping_given_a_previous_runs_checkpoints_resumes_after_them(recorder
     assert resumed.poll() == 3  # only b2's records
     assert [len(batch) for batch in batches()] == [3, 3]
     assert set(batches()[0]).isdisjoint(batches()[1])
+
+
+def test_a_record_waiting_in_the_batching_window_is_filtered_once(running, monkeypatch):
+    realtime, mapping, _, _ = running
+    judged: list[str] = []
+    original = EventPattern.matches_event
+
+    def counted(pattern, event):
+        judged.append(event["eventID"])
+        return original(pattern, event)
+
+    monkeypatch.setattr(EventPattern, "matches_event", counted)
+    windowed = StreamMapping(
+        inputs={**mapping.inputs, "maximumBatchingWindowInSeconds": 5, "batchSize": 10},
+        streams=mapping.streams,
+        sqs=mapping.sqs,
+        lambdas=mapping.lambdas,
+    )
+    slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))  # three records
+    for _ in range(3):
+        assert windowed.pump() is not None  # one slot change gathered, the window still open
+    assert len(set(judged)) == 3
+    patterns = len(filter_patterns(windowed.inputs))
+    assert len(judged) <= 3 * patterns  # each record judged at most once per filter
+    assert windowed.poll() == 1
+    assert [p["slotId"] for p in realtime.endpoint.published] == [slot.slot_id]

@@ -104,8 +104,7 @@ class StreamMapping:
             return True
         judged = self._judged.get(record["eventID"])
         if judged is None:
-            judged = any(p.matches_event(record) for p in self._patterns)
-            self._judged[record["eventID"]] = judged
+            judged = self._judged[record["eventID"]] = _matches_any(self._patterns, record)
         return judged
 
     def poll(self) -> int:
@@ -373,6 +372,13 @@ def _failed_messages(kept: list[dict[str, Any]], failures: Any) -> list[dict[str
     except (KeyError, TypeError):
         return kept
     return kept if not failed <= ids else [r for r in kept if r["messageId"] in failed]
+
+
+def _matches_any(patterns: list[EventPattern], record: dict[str, Any]) -> bool:
+    """`EventPattern.matches_event` for several patterns, with the record flattened once (moto
+    flattens it for each pattern, and a stream record is most of the cost)."""
+    flat = EventPattern._flatten_dict(json.loads(json.dumps(record)))
+    return any(p._does_event_match(flat, p.get_pattern()) for p in patterns)
 
 
 def _matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:

@@ -3,7 +3,14 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import AuthPool, BookingApi, BookingSaga, BookingTable, RealtimeFanout
+from components import (
+    AuthPool,
+    BookingApi,
+    BookingQueue,
+    BookingSaga,
+    BookingTable,
+    RealtimeFanout,
+)
 from components.config import SlateConfig
 
 config = SlateConfig.load()
@@ -12,6 +19,15 @@ auth = AuthPool("auth", config.auth)
 saga = BookingSaga(
     "booking", {**config.saga, "table_name": table.table_name, "table_arn": table.table_arn}
 )
+queue = BookingQueue(
+    "requests",
+    {
+        **config.queue,
+        "table_name": table.table_name,
+        "table_arn": table.table_arn,
+        "state_machine_arn": saga.state_machine_arn,
+    },
+)
 api = BookingApi(
     "api",
     {
@@ -19,6 +35,7 @@ api = BookingApi(
         "table_name": table.table_name,
         "table_arn": table.table_arn,
         "state_machine_arn": saga.state_machine_arn,
+        "request_state_machine_arn": queue.request_state_machine_arn,
         "user_pool_id": auth.user_pool_id,
     },
 )
@@ -31,6 +48,7 @@ realtime = RealtimeFanout(
         "stream_arn": table.stream_arn,
         "graphql_url": api.graphql_url,
         "publish_field_arn": api.publish_field_arn,
+        "publish_booking_field_arn": api.publish_booking_field_arn,
     },
 )
 
@@ -46,6 +64,11 @@ pulumi.export("issuerUrl", auth.issuer_url)
 pulumi.export("groups", [auth.admins_group, auth.owners_group])
 pulumi.export("bookingStateMachineArn", saga.state_machine_arn)
 pulumi.export("paymentFunctionName", saga.payment_function_name)
+pulumi.export("requestStateMachineArn", queue.request_state_machine_arn)
+pulumi.export("bookingQueueUrl", queue.queue_url)
+pulumi.export("bookingDeadLetterQueueUrl", queue.dead_letter_queue_url)
+pulumi.export("bookingDeadLetterQueueArn", queue.dead_letter_queue_arn)
+pulumi.export("bookingWorkerFunctionName", queue.worker_function_name)
 pulumi.export("apiId", api.api_id)
 pulumi.export("graphqlUrl", api.graphql_url)
 pulumi.export("realtimeUrl", api.realtime_url)

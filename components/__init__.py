@@ -3,6 +3,7 @@ another language through the component package (`pulumi package add`)."""
 
 from .auth_pool import ADMINS_GROUP, OWNERS_GROUP, AuthPool, AuthPoolArgs
 from .booking_api import BookingApi, BookingApiArgs
+from .booking_queue import BookingQueue, BookingQueueArgs
 from .booking_saga import BookingSaga, BookingSagaArgs
 from .booking_table import BookingTable, BookingTableArgs
 from .python_function import PythonFunction, PythonFunctionArgs
@@ -10,7 +11,7 @@ from .realtime_fanout import RealtimeFanout, RealtimeFanoutArgs
 
 PACKAGE_NAME = "slate"
 PACKAGE_VERSION = "0.1.0"
-COMPONENTS = [BookingTable, AuthPool, BookingSaga, BookingApi, RealtimeFanout]
+COMPONENTS = [BookingTable, AuthPool, BookingSaga, BookingQueue, BookingApi, RealtimeFanout]
 
 __all__ = [
     "ADMINS_GROUP",
@@ -22,6 +23,8 @@ __all__ = [
     "AuthPoolArgs",
     "BookingApi",
     "BookingApiArgs",
+    "BookingQueue",
+    "BookingQueueArgs",
     "BookingSaga",
     "BookingSagaArgs",
     "BookingTable",

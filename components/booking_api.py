@@ -40,6 +40,9 @@ API_PARTITIONS = ("venue", "booking", "user")
 DEFAULT_QUERY_DEPTH_LIMIT = 10
 DEFAULT_PUBLISH_HORIZON_DAYS = 365
 DEFAULT_RESOLVER_COUNT_LIMIT = 100
+NONE_SOURCE = "none"
+PUBLISH_FIELD_PATH = "/types/Mutation/fields/publishSlotUpdate"
+PUBLISH_BOOKING_FIELD_PATH = "/types/Mutation/fields/publishBookingUpdate"
 
 
 class BookingApiArgs(TypedDict, total=False):
@@ -53,6 +56,10 @@ class BookingApiArgs(TypedDict, total=False):
 
     state_machine_arn: Required[pulumi.Input[str]]
     """The BookingSaga's state machine, which `bookSlot` runs synchronously."""
+
+    request_state_machine_arn: pulumi.Input[str]
+    """The BookingQueue's request workflow, which `requestBooking` runs synchronously. Without
+    it, `requestBooking` answers a `NotConfigured` error."""
 
     user_pool_id: Required[pulumi.Input[str]]
     """The AuthPool's user pool: the default auth mode."""
@@ -111,6 +118,9 @@ class BookingApi(pulumi.ComponentResource):
     publish_field_arn: pulumi.Output[str]
     """ARN of the `Mutation.publishSlotUpdate` field: what a publisher's `appsync:GraphQL`
     grant names."""
+
+    publish_booking_field_arn: pulumi.Output[str]
+    """ARN of the `Mutation.publishBookingUpdate` field, likewise."""
 
     def __init__(
         self, name: str, args: BookingApiArgs, opts: pulumi.ResourceOptions | None = None
@@ -205,8 +215,15 @@ class BookingApi(pulumi.ComponentResource):
             args.get("publish_horizon_days", DEFAULT_PUBLISH_HORIZON_DAYS),
             int_between(1, 3650),
         )
-        constants = pulumi.Output.all(args["table_name"], args["state_machine_arn"]).apply(
-            lambda values: resolver_constants(*values, publish_horizon_days=horizon_days)
+        constants = pulumi.Output.all(
+            args["table_name"], args["state_machine_arn"], args.get("request_state_machine_arn")
+        ).apply(
+            lambda values: resolver_constants(
+                values[0],
+                values[1],
+                publish_horizon_days=horizon_days,
+                request_state_machine_arn=values[2],
+            )
         )
         functions = {
             function: aws.appsync.Function(
@@ -223,6 +240,9 @@ class BookingApi(pulumi.ComponentResource):
         for type_and_field, spec in manifest()["resolvers"].items():
             type_name, field_name = type_and_field.split(".")
             pipeline = spec.get("pipeline")
+            source = spec.get("dataSource")
+            if source is not None and source not in sources:  # an optional source left out
+                source = NONE_SOURCE
             code = constants.apply(lambda c, t=type_and_field: bundle(resolver_file(t), c))
             aws.appsync.Resolver(
                 f"{name}-{type_and_field}",
@@ -230,7 +250,7 @@ class BookingApi(pulumi.ComponentResource):
                 type=type_name,
                 field=field_name,
                 kind="PIPELINE" if pipeline else "UNIT",
-                data_source=None if pipeline else sources[spec["dataSource"]].name,
+                data_source=None if pipeline else sources[source].name,
                 pipeline_config=(
                     {"functions": [functions[f].function_id for f in pipeline]}
                     if pipeline
@@ -261,9 +281,8 @@ class BookingApi(pulumi.ComponentResource):
         self.realtime_url = api.uris["REALTIME"]
         self.api_key = pulumi.Output.secret(key.key) if key else pulumi.Output.from_input(None)
         self.log_group_name = logs.name
-        self.publish_field_arn = pulumi.Output.concat(
-            api.arn, "/types/Mutation/fields/publishSlotUpdate"
-        )
+        self.publish_field_arn = pulumi.Output.concat(api.arn, PUBLISH_FIELD_PATH)
+        self.publish_booking_field_arn = pulumi.Output.concat(api.arn, PUBLISH_BOOKING_FIELD_PATH)
         self.register_outputs(
             {
                 "api_id": self.api_id,
@@ -273,6 +292,7 @@ class BookingApi(pulumi.ComponentResource):
                 "api_key": self.api_key,
                 "log_group_name": self.log_group_name,
                 "publish_field_arn": self.publish_field_arn,
+                "publish_booking_field_arn": self.publish_booking_field_arn,
             }
         )
 
@@ -285,7 +305,8 @@ class BookingApi(pulumi.ComponentResource):
         tags: Any,
         opts: pulumi.ResourceOptions,
     ) -> dict[str, aws.appsync.DataSource]:
-        """The table, the saga and NONE, each with a role allowed only what its resolvers do."""
+        """The table, the workflows (the saga; the request workflow when given) and NONE, each
+        with a role allowed only what its resolvers do."""
         table_arn = args["table_arn"]
         table_role = service_role(
             COMPONENT,
@@ -302,21 +323,15 @@ class BookingApi(pulumi.ComponentResource):
             tags=tags,
             opts=opts,
         )
-        saga_role = service_role(
-            COMPONENT,
-            f"{name}-saga",
-            service="appsync.amazonaws.com",
-            statements=[
-                {
-                    "Effect": "Allow",
-                    "Action": ["states:StartSyncExecution"],
-                    "Resource": args["state_machine_arn"],
-                }
-            ],
-            tags=tags,
-            opts=opts,
-        )
+        workflows = {"saga": args["state_machine_arn"]}
+        if args.get("request_state_machine_arn") is not None:
+            workflows["requests"] = args["request_state_machine_arn"]
+        sources = {
+            source: self._workflow_source(name, api, source, arn, region, tags, opts)
+            for source, arn in workflows.items()
+        }
         return {
+            **sources,
             "table": aws.appsync.DataSource(
                 f"{name}-table-source",
                 api_id=api.id,
@@ -326,30 +341,55 @@ class BookingApi(pulumi.ComponentResource):
                 dynamodb_config={"table_name": args["table_name"], "region": region},
                 opts=opts,
             ),
-            "saga": aws.appsync.DataSource(
-                f"{name}-saga-source",
-                api_id=api.id,
-                name="saga",
-                type="HTTP",
-                service_role_arn=saga_role.arn,
-                http_config={
-                    "endpoint": pulumi.Output.concat(
-                        "https://sync-states.", region, ".amazonaws.com"
-                    ),
-                    "authorization_config": {
-                        "authorization_type": "AWS_IAM",
-                        "aws_iam_config": {
-                            "signing_region": region,
-                            "signing_service_name": "states",
-                        },
-                    },
-                },
-                opts=opts,
-            ),
-            "none": aws.appsync.DataSource(
-                f"{name}-none-source", api_id=api.id, name="none", type="NONE", opts=opts
+            NONE_SOURCE: aws.appsync.DataSource(
+                f"{name}-none-source", api_id=api.id, name=NONE_SOURCE, type="NONE", opts=opts
             ),
         }
+
+    def _workflow_source(  # noqa: PLR0917 - a private helper of the constructor
+        self,
+        name: str,
+        api: aws.appsync.GraphQLApi,
+        source: str,
+        state_machine_arn: pulumi.Input[str],
+        region: pulumi.Output[str],
+        tags: Any,
+        opts: pulumi.ResourceOptions,
+    ) -> aws.appsync.DataSource:
+        """An HTTP data source signed for Step Functions, allowed to start one state machine
+        synchronously."""
+        role = service_role(
+            COMPONENT,
+            f"{name}-{source}",
+            service="appsync.amazonaws.com",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": ["states:StartSyncExecution"],
+                    "Resource": state_machine_arn,
+                }
+            ],
+            tags=tags,
+            opts=opts,
+        )
+        return aws.appsync.DataSource(
+            f"{name}-{source}-source",
+            api_id=api.id,
+            name=source,
+            type="HTTP",
+            service_role_arn=role.arn,
+            http_config={
+                "endpoint": pulumi.Output.concat("https://sync-states.", region, ".amazonaws.com"),
+                "authorization_config": {
+                    "authorization_type": "AWS_IAM",
+                    "aws_iam_config": {
+                        "signing_region": region,
+                        "signing_service_name": "states",
+                    },
+                },
+            },
+            opts=opts,
+        )
 
 
 def deployed_schema(public_reads: bool) -> str:
@@ -362,6 +402,7 @@ def resolver_constants(
     table_name: str,
     state_machine_arn: str,
     publish_horizon_days: int = DEFAULT_PUBLISH_HORIZON_DAYS,
+    request_state_machine_arn: str | None = None,
 ) -> dict[str, Any]:
     """What the resolvers read as `SLATE`: the shared model, the resources, the limits."""
     shared = model()
@@ -382,5 +423,6 @@ def resolver_constants(
         "groups": shared["groups"],
         "idPatterns": shared["idPatterns"],
         "stateMachineArn": state_machine_arn,
+        "requestStateMachineArn": request_state_machine_arn,
         "limits": {**LIMITS, "publishHorizonDays": publish_horizon_days},
     }

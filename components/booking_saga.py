@@ -3,10 +3,10 @@
 from typing import Required, TypedDict
 
 import pulumi
-import pulumi_aws as aws
 
-from .iam import service_role, table_statement
-from .logs import checked_retention, log_group
+from .express_workflow import express_state_machine
+from .iam import table_statement
+from .logs import checked_retention
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
 from .saga_definition import definition
 from .validation import checked, int_between, reject_unknown, require
@@ -90,11 +90,12 @@ class BookingSaga(pulumi.ComponentResource):
             },
             opts=child,
         )
-        logs = log_group(name, "/aws/vendedlogs/states", retention, tags, child)
-        role = service_role(
+        machine = express_state_machine(
             COMPONENT,
             name,
-            service="states.amazonaws.com",
+            definition=pulumi.Output.all(args["table_name"], payment.function_arn, hold_ttl).apply(
+                lambda values: definition(*values)
+            ),
             statements=[
                 table_statement(table_arn, ITEM_ACTIONS, SAGA_PARTITIONS),
                 {
@@ -105,44 +106,8 @@ class BookingSaga(pulumi.ComponentResource):
                         pulumi.Output.concat(payment.function_arn, ":*"),
                     ],
                 },
-                {
-                    # Log delivery and X-Ray take no resource-level permissions.
-                    "Effect": "Allow",
-                    "Action": [
-                        "logs:CreateLogDelivery",
-                        "logs:GetLogDelivery",
-                        "logs:UpdateLogDelivery",
-                        "logs:DeleteLogDelivery",
-                        "logs:ListLogDeliveries",
-                        "logs:PutResourcePolicy",
-                        "logs:DescribeResourcePolicies",
-                        "logs:DescribeLogGroups",
-                        "xray:PutTraceSegments",
-                        "xray:PutTelemetryRecords",
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                    ],
-                    "Resource": "*",
-                },
             ],
-            tags=tags,
-            opts=child,
-        )
-        machine = aws.sfn.StateMachine(
-            f"{name}-state-machine",
-            type="EXPRESS",
-            role_arn=role.arn,
-            definition=pulumi.Output.json_dumps(
-                pulumi.Output.all(args["table_name"], payment.function_arn, hold_ttl).apply(
-                    lambda values: definition(*values)
-                )
-            ),
-            logging_configuration={
-                "level": "ERROR",
-                "include_execution_data": False,
-                "log_destination": pulumi.Output.concat(logs.arn, ":*"),
-            },
-            tracing_configuration={"enabled": True},
+            retention=retention,
             tags=tags,
             opts=child,
         )

@@ -10,6 +10,7 @@ import pulumi
 
 from .auth_pool import AuthPoolArgs
 from .booking_api import BookingApiArgs
+from .booking_queue import BookingQueueArgs
 from .booking_saga import BookingSagaArgs
 from .booking_table import BookingTableArgs
 from .realtime_fanout import RealtimeFanoutArgs
@@ -23,8 +24,10 @@ class SlateConfig:
     auth: AuthPoolArgs
     saga: BookingSagaArgs
     """Without the table's name and ARN, which come from the table the stack creates."""
+    queue: BookingQueueArgs
+    """Without the table and the state machine, which come from the stack's resources."""
     api: BookingApiArgs
-    """Without the table, state machine and user pool, which come from the stack's resources."""
+    """Without the table, state machines and user pool, which come from the stack's resources."""
     realtime: RealtimeFanoutArgs
     """Without the table and the API, which come from the stack's resources."""
 
@@ -54,6 +57,13 @@ class SlateConfig:
             "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
             "tags": tags,
         }
+        queue: BookingQueueArgs = {
+            "max_receive_count": config.require_int("maxReceiveCount"),
+            "lock_seconds": config.require_int("holdTtlSeconds"),
+            "log_retention_days": config.require_int("logRetentionDays"),
+            "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
+            "tags": tags,
+        }
         api: BookingApiArgs = {
             "public_reads": config.require_bool("publicReads"),
             "field_log_level": config.require("apiFieldLogLevel"),
@@ -71,4 +81,4 @@ class SlateConfig:
             "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
             "tags": tags,
         }
-        return cls(table=table, auth=auth, saga=saga, api=api, realtime=realtime)
+        return cls(table=table, auth=auth, saga=saga, queue=queue, api=api, realtime=realtime)

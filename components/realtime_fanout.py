@@ -1,5 +1,6 @@
-"""RealtimeFanout: every slot status change reaches `onSlotUpdate` subscribers, and expired
-holds are released without waiting for DynamoDB's TTL."""
+"""RealtimeFanout: every slot status change reaches `onSlotUpdate` subscribers, every booking
+status change its booker's `onBookingUpdate`, and expired holds are released without waiting
+for DynamoDB's TTL."""
 
 import json
 from typing import Required, TypedDict
@@ -39,7 +40,11 @@ class RealtimeFanoutArgs(TypedDict, total=False):
     """The BookingApi's GraphQL endpoint."""
 
     publish_field_arn: Required[pulumi.Input[str]]
-    """The BookingApi's `Mutation.publishSlotUpdate` field ARN: the only AppSync grant."""
+    """The BookingApi's `Mutation.publishSlotUpdate` field ARN: an AppSync grant."""
+
+    publish_booking_field_arn: pulumi.Input[str]
+    """The BookingApi's `Mutation.publishBookingUpdate` field ARN. With it, booking status
+    changes are published too (the only other grant); without it, only slots."""
 
     sweep_rate_minutes: int
     """How often the sweeper releases expired holds, 1-60 minutes. Default 1."""
@@ -109,6 +114,9 @@ class RealtimeFanout(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
         table_arn = args["table_arn"]
+        publish_fields = [args["publish_field_arn"]]
+        if args.get("publish_booking_field_arn") is not None:
+            publish_fields.append(args["publish_booking_field_arn"])
 
         def setting(argument: str, default: int, low: int, high: int) -> pulumi.Input[int]:
             value = args.get(argument, default)
@@ -132,7 +140,7 @@ class RealtimeFanout(pulumi.ComponentResource):
             f"{name}-fanout",
             {
                 "handler": "fanout.handler",
-                "description": "Publishes slot changes; releases holds removed by TTL.",
+                "description": "Publishes slot and booking changes; releases holds removed by TTL.",
                 "environment": {
                     "TABLE_NAME": args["table_name"],
                     "GRAPHQL_URL": args["graphql_url"],
@@ -143,7 +151,7 @@ class RealtimeFanout(pulumi.ComponentResource):
                     {
                         "Effect": "Allow",
                         "Action": ["appsync:GraphQL"],
-                        "Resource": args["publish_field_arn"],
+                        "Resource": publish_fields,
                     },
                     {
                         "Effect": "Allow",
@@ -176,7 +184,10 @@ class RealtimeFanout(pulumi.ComponentResource):
             maximum_record_age_in_seconds=setting("maximum_record_age_seconds", 3600, 60, 604800),
             destination_config={"on_failure": {"destination_arn": dlq.arn}},
             filter_criteria={
-                "filters": [{"pattern": json.dumps(pattern)} for pattern in filter_patterns()]
+                "filters": [
+                    {"pattern": json.dumps(pattern)}
+                    for pattern in filter_patterns(bookings=len(publish_fields) > 1)
+                ]
             },
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[fanout]),

@@ -7,7 +7,12 @@ Input (from a trusted caller: the API's resolver or the queue worker, which take
 the verified token and the time from their clock)::
 
     {"userSub", "venueId", "slotId", "failPayment": bool, "clientToken"?: str,
-     "now": "2026-11-21T10:00:00Z", "nowEpoch": 1795000000}
+     "requestedAt"?: str, "now": "2026-11-21T10:00:00Z", "nowEpoch": 1795000000}
+
+`requestedAt` (with a client token) says the booking was requested through the queue at that
+time: `requestBooking` recorded it PENDING with a `queuedAt` mark, its user's ref and a lock on
+(user, slot). The saga takes such a record over in PlaceHold, keeps its creation time, and ends
+it like any other booking; a request whose slot is taken or gone ends FAILED with the reason.
 
 Flow: check input → read the slot → PlaceHold (one transaction: slot HELD by this booking,
 booking PENDING, the user's ref, the hold marker with its TTL) → TakePayment → ConfirmBooking
@@ -23,6 +28,8 @@ from typing import Any
 from .layout import model, table_layout
 
 _ERRORS = model()["errors"]
+QUEUED_AT = "queuedAt"
+"""Marks a booking `requestBooking` recorded and no saga has taken up yet."""
 SLOT_UNAVAILABLE = _ERRORS["slotUnavailable"]
 PAYMENT_DECLINED = _ERRORS["paymentDeclined"]
 HOLD_EXPIRED = _ERRORS["holdExpired"]
@@ -48,22 +55,27 @@ TRANSACT_WRITE = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems"
 GET_ITEM = "arn:aws:states:::dynamodb:getItem"
 INVOKE = "arn:aws:states:::lambda:invoke"
 BOOKING_ID = "$.ids.bookingId"
+CREATED_AT = "$.ids.createdAt"
+CORRELATION_ID = "$$.Execution.Name"
+"""The payment function logs under the execution's name: the queue worker names each execution
+after the request's correlation id."""
+DERIVED_BOOKING_ID = "States.Hash(States.Format('{}#{}', $.userSub, $.clientToken), 'SHA-256')"
 
 
 def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int) -> dict:
     """The state machine for one table and payment function."""
-    names = _Names(table_name)
+    names = Names(table_name)
     return {
         "Comment": "Books one slot: hold, pay, confirm; compensates on any failure.",
         "StartAt": "CheckInput",
         "States": {
             "CheckInput": _check_input(),
-            "InvalidInput": _fail(VALIDATION_ERROR, "the saga's input is malformed"),
-            "DeriveBookingId": _ids(
-                "States.Hash(States.Format('{}#{}', $.userSub, $.clientToken), 'SHA-256')",
-                hold_ttl_seconds,
+            "InvalidInput": fail_state(VALIDATION_ERROR, "the saga's input is malformed"),
+            "DeriveBookingId": ids_state(DERIVED_BOOKING_ID, hold_ttl_seconds),
+            "DeriveRequestedBookingId": ids_state(
+                DERIVED_BOOKING_ID, hold_ttl_seconds, created_at="$.requestedAt"
             ),
-            "GenerateBookingId": _ids("States.UUID()", hold_ttl_seconds),
+            "GenerateBookingId": ids_state("States.UUID()", hold_ttl_seconds),
             "ReadSlot": {
                 "Type": "Task",
                 "Resource": GET_ITEM,
@@ -73,21 +85,51 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                     "ConsistentRead": True,
                 },
                 "ResultPath": "$.slot",
-                "Retry": [_retry(DYNAMODB_TRANSIENT)],
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
                 "Next": "SlotExists",
             },
             "SlotExists": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$.slot.Item", "IsPresent": True, "Next": "PlaceHold"}],
+                "Default": "SlotMissing",
+            },
+            "SlotMissing": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.requestedAt", "IsPresent": True, "Next": "RequestSlotMissing"}
+                ],
                 "Default": "NoSuchSlot",
             },
-            "NoSuchSlot": _fail(NOT_FOUND, "the venue has no such slot"),
+            "NoSuchSlot": fail_state(NOT_FOUND, "the venue has no such slot"),
+            "RequestSlotMissing": failure_state(
+                NOT_FOUND, "the venue has no such slot", "FailRequest"
+            ),
+            "RequestUnavailable": failure_state(
+                SLOT_UNAVAILABLE, "the slot is held or booked by someone else", "FailRequest"
+            ),
+            "FailRequest": {
+                # A recorded request the saga cannot take up ends FAILED, its lock released.
+                "Type": "Task",
+                "Resource": TRANSACT_WRITE,
+                "Parameters": {"TransactItems": names.fail_request()},
+                "ResultPath": None,
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
+                "Catch": [
+                    {
+                        # Another execution took the request up meanwhile: judge it again.
+                        "ErrorEquals": [TRANSACTION_CANCELED],
+                        "ResultPath": None,
+                        "Next": "LookupBooking",
+                    }
+                ],
+                "Next": "Failed",
+            },
             "PlaceHold": {
                 "Type": "Task",
                 "Resource": TRANSACT_WRITE,
                 "Parameters": {"TransactItems": names.place_hold()},
                 "ResultPath": None,
-                "Retry": [_retry(DYNAMODB_TRANSIENT)],
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
                 "Catch": [
                     {
                         "ErrorEquals": [TRANSACTION_CANCELED],
@@ -106,14 +148,16 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                     "ConsistentRead": True,
                 },
                 "ResultPath": "$.existing",
-                "Retry": [_retry(DYNAMODB_TRANSIENT)],
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
                 "Next": "IsRepeatedRequest",
             },
             "IsRepeatedRequest": _is_repeated_request(names),
-            "SlotUnavailable": _fail(
+            "SlotUnavailable": fail_state(
                 SLOT_UNAVAILABLE, "the slot is held or booked by someone else"
             ),
-            "TokenReused": _fail(VALIDATION_ERROR, "this clientToken was used for another slot"),
+            "TokenReused": fail_state(
+                VALIDATION_ERROR, "this clientToken was used for another slot"
+            ),
             "RepeatFailure": {
                 "Type": "Fail",
                 "ErrorPath": "$.existing.Item.failureReason.S",
@@ -121,7 +165,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
             },
             "ExistingBooking": {
                 "Type": "Pass",
-                "Parameters": _booking_output("$.existing.Item"),
+                "Parameters": booking_output("$.existing.Item"),
                 "End": True,
             },
             "TakePayment": {
@@ -134,11 +178,12 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                         "bookingId.$": BOOKING_ID,
                         "amount.$": "States.StringToJson($.slot.Item.price.N)",
                         "failPayment.$": "$.failPayment",
+                        "correlationId.$": CORRELATION_ID,
                     },
                 },
                 "ResultSelector": {"chargeId.$": "$.Payload.chargeId"},
                 "ResultPath": "$.payment",
-                "Retry": [_retry(LAMBDA_TRANSIENT, interval=1)],
+                "Retry": [retry_on(LAMBDA_TRANSIENT, interval=1)],
                 "Catch": [
                     {
                         "ErrorEquals": [PAYMENT_DECLINED],
@@ -158,7 +203,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 "Resource": TRANSACT_WRITE,
                 "Parameters": {"TransactItems": names.confirm()},
                 "ResultPath": None,
-                "Retry": [_retry(DYNAMODB_TRANSIENT)],
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
                 "Catch": [
                     {
                         "ErrorEquals": [TRANSACTION_CANCELED],
@@ -180,37 +225,34 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                     "venueId.$": "$.venueId",
                     "slotId.$": "$.slotId",
                     "status": names.booking_status("CONFIRMED"),
-                    "createdAt.$": "$.now",
+                    "createdAt.$": CREATED_AT,
                     "startsAt.$": "$.slot.Item.startsAt.S",
                     "price.$": "States.StringToJson($.slot.Item.price.N)",
                 },
                 "End": True,
             },
-            "PaymentWasDeclined": {
-                # The caller sees this cause, not the payment function's error payload.
-                "Type": "Pass",
-                "Parameters": {"Error": PAYMENT_DECLINED, "Cause": "the payment was declined"},
-                "ResultPath": "$.error",
-                "Next": "ReleaseHold",
-            },
-            "HoldLost": {
-                "Type": "Pass",
-                "Parameters": {
-                    "Error": HOLD_EXPIRED,
-                    "Cause": "the hold expired and the slot was taken before confirmation",
-                },
-                "ResultPath": "$.error",
-                "Next": "RefundPayment",
-            },
+            # The caller sees this cause, not the payment function's error payload.
+            "PaymentWasDeclined": failure_state(
+                PAYMENT_DECLINED, "the payment was declined", "ReleaseHold"
+            ),
+            "HoldLost": failure_state(
+                HOLD_EXPIRED,
+                "the hold expired and the slot was taken before confirmation",
+                "RefundPayment",
+            ),
             "RefundPayment": {
                 "Type": "Task",
                 "Resource": INVOKE,
                 "Parameters": {
                     "FunctionName": payment_function_arn,
-                    "Payload": {"action": "refund", "bookingId.$": BOOKING_ID},
+                    "Payload": {
+                        "action": "refund",
+                        "bookingId.$": BOOKING_ID,
+                        "correlationId.$": CORRELATION_ID,
+                    },
                 },
                 "ResultPath": None,
-                "Retry": [_retry(LAMBDA_TRANSIENT, interval=1)],
+                "Retry": [retry_on(LAMBDA_TRANSIENT, interval=1)],
                 "Catch": [
                     {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "ReleaseHold"}
                 ],
@@ -221,7 +263,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 "Resource": TRANSACT_WRITE,
                 "Parameters": {"TransactItems": names.release()},
                 "ResultPath": None,
-                "Retry": [_retry(DYNAMODB_TRANSIENT)],
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
                 "Catch": [
                     {
                         "ErrorEquals": [TRANSACTION_CANCELED],
@@ -236,7 +278,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 "Resource": TRANSACT_WRITE,
                 "Parameters": {"TransactItems": names.release()[1:]},
                 "ResultPath": None,
-                "Retry": [_retry(DYNAMODB_TRANSIENT)],
+                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Failed"}],
                 "Next": "Failed",
             },
@@ -245,7 +287,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
     }
 
 
-class _Names:
+class Names:
     """Keys, attributes and statuses as DynamoDB JSON in the saga, from the shared model."""
 
     def __init__(self, table_name: str) -> None:
@@ -284,8 +326,51 @@ class _Names:
     def booking_key(self) -> dict:
         return self.key("booking", BOOKING_ID)
 
-    def _booking_sort(self) -> dict:
-        return _formatted(self.prefix["booking"] + "{}#{}", "$.now", BOOKING_ID)
+    def booking_sort(self) -> dict:
+        return _formatted(self.prefix["booking"] + "{}#{}", CREATED_AT, BOOKING_ID)
+
+    def request_lock_key(self) -> dict:
+        """The user's lock on the slot while a request of theirs for it is pending."""
+        sort = _formatted(self.prefix["request"] + "{}#{}", "$.venueId", "$.slotId")
+        return self.key("user", "$.userSub", sort)
+
+    def release_request_lock(self) -> dict:
+        # Unconditional: whichever of the user's bookings of the slot ends, the lock may go.
+        return {"Delete": {"TableName": self.table, "Key": self.request_lock_key()}}
+
+    def booking_item(self, **extra: dict) -> dict:
+        """The booking, PENDING, as the saga's input and the slot it read describe it."""
+        return {
+            **self.booking_key(),
+            self.gsi1pk: _formatted(self.prefix["venue"] + "{}", "$.venueId"),
+            self.gsi1sk: self.booking_sort(),
+            "entity": {"S": "Booking"},
+            "bookingId": {"S.$": BOOKING_ID},
+            "userSub": {"S.$": "$.userSub"},
+            "venueId": {"S.$": "$.venueId"},
+            "slotId": {"S.$": "$.slotId"},
+            "startsAt": {"S.$": "$.slot.Item.startsAt.S"},
+            "price": {"N.$": "$.slot.Item.price.N"},
+            "status": {"S": self.booking_status("PENDING")},
+            "createdAt": {"S.$": CREATED_AT},
+            "updatedAt": {"S.$": "$.now"},
+            **extra,
+        }
+
+    def booking_ref_key(self) -> dict:
+        return self.key("user", "$.userSub", self.booking_sort())
+
+    def booking_ref(self) -> dict:
+        """The user's ref to the booking: their bookings, newest first."""
+        return {
+            **self.booking_ref_key(),
+            "entity": {"S": "BookingRef"},
+            "userSub": {"S.$": "$.userSub"},
+            "bookingId": {"S.$": BOOKING_ID},
+            "venueId": {"S.$": "$.venueId"},
+            "slotId": {"S.$": "$.slotId"},
+            "createdAt": {"S.$": CREATED_AT},
+        }
 
     def place_hold(self) -> list[dict]:
         not_exists = f"attribute_not_exists({self.pk})"
@@ -305,50 +390,33 @@ class _Names:
                     "ExpressionAttributeValues": {
                         ":held": {"S": self.slot_status("HELD")},
                         ":open": {"S": self.slot_status("OPEN")},
-                        ":expires": _number("$.ids.holdExpiresAt"),
+                        ":expires": number_value("$.ids.holdExpiresAt"),
                         ":booking": {"S.$": BOOKING_ID},
                         ":price": {"N.$": "$.slot.Item.price.N"},
                         ":now": {"S.$": "$.now"},
-                        ":nowEpoch": _number("$.nowEpoch"),
+                        ":nowEpoch": number_value("$.nowEpoch"),
                     },
                 }
             },
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": {
-                        **self.booking_key(),
-                        self.gsi1pk: _formatted(self.prefix["venue"] + "{}", "$.venueId"),
-                        self.gsi1sk: self._booking_sort(),
-                        "entity": {"S": "Booking"},
-                        "bookingId": {"S.$": BOOKING_ID},
-                        "userSub": {"S.$": "$.userSub"},
-                        "venueId": {"S.$": "$.venueId"},
-                        "slotId": {"S.$": "$.slotId"},
-                        "startsAt": {"S.$": "$.slot.Item.startsAt.S"},
-                        "price": {"N.$": "$.slot.Item.price.N"},
-                        "status": {"S": self.booking_status("PENDING")},
-                        "createdAt": {"S.$": "$.now"},
-                        "updatedAt": {"S.$": "$.now"},
+                    "Item": self.booking_item(),
+                    # New, or the user's own request for this slot, recorded and not taken up.
+                    "ConditionExpression": (
+                        f"{not_exists} OR (attribute_exists({QUEUED_AT})"
+                        " AND userSub = :user AND venueId = :venue AND slotId = :slot)"
+                    ),
+                    "ExpressionAttributeValues": {
+                        ":user": {"S.$": "$.userSub"},
+                        ":venue": {"S.$": "$.venueId"},
+                        ":slot": {"S.$": "$.slotId"},
                     },
-                    "ConditionExpression": not_exists,
                 }
             },
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": {
-                        **self.key("user", "$.userSub", self._booking_sort()),
-                        "entity": {"S": "BookingRef"},
-                        "userSub": {"S.$": "$.userSub"},
-                        "bookingId": {"S.$": BOOKING_ID},
-                        "venueId": {"S.$": "$.venueId"},
-                        "slotId": {"S.$": "$.slotId"},
-                        "createdAt": {"S.$": "$.now"},
-                    },
-                    "ConditionExpression": not_exists,
-                }
-            },
+            # No condition: written only with the booking above, whose condition decides; a
+            # recorded request already wrote this same ref.
+            {"Put": {"TableName": self.table, "Item": self.booking_ref()}},
             {
                 "Put": {
                     "TableName": self.table,
@@ -361,7 +429,7 @@ class _Names:
                         "bookingId": {"S.$": BOOKING_ID},
                         "venueId": {"S.$": "$.venueId"},
                         "slotId": {"S.$": "$.slotId"},
-                        self.ttl: _number("$.ids.holdExpiresAt"),
+                        self.ttl: number_value("$.ids.holdExpiresAt"),
                     },
                     "ConditionExpression": not_exists,
                 }
@@ -417,6 +485,7 @@ class _Names:
                 },
             ),
             self._delete_hold(),
+            self.release_request_lock(),
         ]
 
     def release(self) -> list[dict]:
@@ -435,6 +504,30 @@ class _Names:
                 },
             ),
             self._delete_hold(),
+            self.release_request_lock(),
+        ]
+
+    def fail_request(self) -> list[dict]:
+        """A recorded request, not taken up, FAILED with `$.error`; the user's lock gone."""
+        return [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self.booking_key(),
+                    "UpdateExpression": (
+                        f"SET #status = :failed, updatedAt = :updated, failureReason = :reason"
+                        f" REMOVE {QUEUED_AT}"
+                    ),
+                    "ConditionExpression": f"attribute_exists({QUEUED_AT})",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":failed": {"S": self.booking_status("FAILED")},
+                        ":updated": {"S.$": "$$.State.EnteredTime"},
+                        ":reason": {"S.$": "$.error.Error"},
+                    },
+                }
+            },
+            self.release_request_lock(),
         ]
 
 
@@ -455,6 +548,16 @@ def _check_input() -> dict:
             {"Not": {"And": required}, "Next": "InvalidInput"},
             {
                 "And": [
+                    {"Variable": "$.requestedAt", "IsPresent": True},
+                    {"Variable": "$.requestedAt", "IsString": True},
+                    {"Variable": "$.clientToken", "IsPresent": True},
+                    {"Variable": "$.clientToken", "IsString": True},
+                ],
+                "Next": "DeriveRequestedBookingId",
+            },
+            {"Variable": "$.requestedAt", "IsPresent": True, "Next": "InvalidInput"},
+            {
+                "And": [
                     {"Variable": "$.clientToken", "IsPresent": True},
                     {"Variable": "$.clientToken", "IsString": True},
                 ],
@@ -466,11 +569,13 @@ def _check_input() -> dict:
     }
 
 
-def _ids(booking_id_expression: str, hold_ttl_seconds: int) -> dict:
+def ids_state(booking_id_expression: str, hold_ttl_seconds: int, created_at: str = "$.now") -> dict:
+    """The booking's id, its creation time and when a hold placed now expires, in `$.ids`."""
     return {
         "Type": "Pass",
         "Parameters": {
             "bookingId.$": booking_id_expression,
+            "createdAt.$": created_at,
             "holdExpiresAt.$": f"States.MathAdd($.nowEpoch, {int(hold_ttl_seconds)})",
         },
         "ResultPath": "$.ids",
@@ -478,19 +583,14 @@ def _ids(booking_id_expression: str, hold_ttl_seconds: int) -> dict:
     }
 
 
-def _is_repeated_request(names: _Names) -> dict:
+def _is_repeated_request(names: Names) -> dict:
     item = "$.existing.Item"
     return {
         "Type": "Choice",
         "Choices": [
             {"Not": {"Variable": item, "IsPresent": True}, "Next": "SlotUnavailable"},
-            {
-                "Or": [
-                    {"Not": {"Variable": f"{item}.slotId.S", "StringEqualsPath": "$.slotId"}},
-                    {"Not": {"Variable": f"{item}.venueId.S", "StringEqualsPath": "$.venueId"}},
-                ],
-                "Next": "TokenReused",
-            },
+            token_reused_choice(item),
+            {"Variable": f"{item}.{QUEUED_AT}", "IsPresent": True, "Next": "RequestUnavailable"},
             {
                 "Variable": f"{item}.status.S",
                 "StringEquals": names.booking_status("FAILED"),
@@ -501,7 +601,18 @@ def _is_repeated_request(names: _Names) -> dict:
     }
 
 
-def _booking_output(item: str) -> dict[str, Any]:
+def token_reused_choice(item: str) -> dict:
+    """To `TokenReused` when the booking found under the token is for another slot."""
+    return {
+        "Or": [
+            {"Not": {"Variable": f"{item}.slotId.S", "StringEqualsPath": "$.slotId"}},
+            {"Not": {"Variable": f"{item}.venueId.S", "StringEqualsPath": "$.venueId"}},
+        ],
+        "Next": "TokenReused",
+    }
+
+
+def booking_output(item: str) -> dict[str, Any]:
     return {
         "bookingId.$": f"{item}.bookingId.S",
         "venueId.$": f"{item}.venueId.S",
@@ -518,13 +629,23 @@ def _formatted(template: str, *paths: str) -> dict:
     return {"S.$": f"States.Format('{template}', {arguments})"}
 
 
-def _number(path: str) -> dict:
+def number_value(path: str) -> dict:
     return {"N.$": f"States.Format('{{}}', {path})"}
 
 
-def _retry(errors: list[str], interval: int = 1) -> dict:
+def retry_on(errors: list[str], interval: int = 1) -> dict:
     return {"ErrorEquals": errors, "IntervalSeconds": interval, "MaxAttempts": 3, "BackoffRate": 2}
 
 
-def _fail(error: str, cause: str) -> dict:
+def fail_state(error: str, cause: str) -> dict:
     return {"Type": "Fail", "Error": error, "Cause": cause}
+
+
+def failure_state(error: str, cause: str, next_state: str) -> dict:
+    """Records the failure in `$.error` on the way to the state that writes it down."""
+    return {
+        "Type": "Pass",
+        "Parameters": {"Error": error, "Cause": cause},
+        "ResultPath": "$.error",
+        "Next": next_state,
+    }

@@ -1,6 +1,7 @@
-"""The realtime fan-out: the table's stream (filtered to slot changes and TTL removals of hold
-markers) → `publishSlotUpdate` for every slot whose status changed, and the release of holds
-whose marker DynamoDB's TTL removed.
+"""The realtime fan-out: the table's stream (filtered to slot and booking changes and TTL
+removals of hold markers) → `publishSlotUpdate` for every slot whose status changed,
+`publishBookingUpdate` for every booking whose status changed, and the release of holds whose
+marker DynamoDB's TTL removed.
 
 Powertools batch processing reports each failed record as a batch item failure, so the event
 source mapping retries (bisecting) only what failed. Every step is idempotent: a redelivered
@@ -25,12 +26,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from domain.entities import Hold, Slot
+from api_publisher import ApiPublisher
+from domain.entities import Booking, Hold, Slot
 from domain.holds import HoldReleaser
 from domain.instants import now
-from domain.keys import HOLD_PREFIX, SLOT_PREFIX
+from domain.keys import BOOKING_PREFIX, HOLD_PREFIX, META, SLOT_PREFIX
 from domain.layout import PK, SK
-from slot_publisher import SlotPublisher
 
 TTL_PRINCIPAL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
@@ -40,7 +41,7 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
 releaser = HoldReleaser(table)
-publisher = SlotPublisher(
+publisher = ApiPublisher(
     os.environ["GRAPHQL_URL"], os.environ["AWS_REGION"], boto3.Session().get_credentials()
 )
 
@@ -49,10 +50,24 @@ class UnexpectedRecord(Exception):
     """A record the stream's filter should not have let through; it goes to the DLQ."""
 
 
-def is_slot_status_change(record: DynamoDBRecord) -> bool:
+def is_slot(record: DynamoDBRecord) -> bool:
+    return str(record.dynamodb.keys.get(SK, "")).startswith(SLOT_PREFIX)
+
+
+def is_booking(record: DynamoDBRecord) -> bool:
     keys = record.dynamodb.keys
-    if not str(keys.get(SK, "")).startswith(SLOT_PREFIX):
-        return False
+    return str(keys.get(PK, "")).startswith(BOOKING_PREFIX) and keys.get(SK) == META
+
+
+def is_slot_status_change(record: DynamoDBRecord) -> bool:
+    return is_slot(record) and _status_changed(record)
+
+
+def is_booking_status_change(record: DynamoDBRecord) -> bool:
+    return is_booking(record) and _status_changed(record)
+
+
+def _status_changed(record: DynamoDBRecord) -> bool:
     if record.event_name == DynamoDBRecordEventName.INSERT:
         return True
     if record.event_name == DynamoDBRecordEventName.MODIFY:
@@ -74,16 +89,21 @@ def is_expired_hold(record: DynamoDBRecord) -> bool:
 def handle_record(record: DynamoDBRecord) -> None:
     if is_slot_status_change(record):
         slot = Slot.from_item(record.dynamodb.new_image)
-        publisher.publish(slot)
+        publisher.slot(slot)
         metrics.add_metric(name="SlotUpdatesPublished", unit=MetricUnit.Count, value=1)
         logger.info("published", extra={"slot": slot.slot_id, "status": slot.status})
+    elif is_booking_status_change(record):
+        booking = Booking.from_item(record.dynamodb.new_image)
+        publisher.booking(booking)
+        metrics.add_metric(name="BookingUpdatesPublished", unit=MetricUnit.Count, value=1)
+        logger.info("published", extra={"booking": booking.booking_id, "status": booking.status})
     elif is_expired_hold(record):
         hold = Hold.from_item(record.dynamodb.old_image)
         release = releaser.release(hold, int(now().timestamp()), delete_marker=False)
         metrics.add_metric(name="ExpiredHoldsReleased", unit=MetricUnit.Count, value=1)
         logger.info("released", extra={"booking": hold.booking_id, **asdict(release)})
-    elif str(record.dynamodb.keys.get(SK, "")).startswith(SLOT_PREFIX):
-        logger.debug("slot changed without a status change", extra={"keys": record.dynamodb.keys})
+    elif is_slot(record) or is_booking(record):
+        logger.debug("changed without a status change", extra={"keys": record.dynamodb.keys})
     else:
         raise UnexpectedRecord(f"{record.event_name} of {record.dynamodb.keys}")
 

@@ -1,7 +1,8 @@
 """TakePayment / RefundPayment: the booking saga's payment step, as a Lambda function.
 
 Event (from the state machine): `{"action": "charge" | "refund", "bookingId", "amount",
-"failPayment"}`. A charge returns `{"bookingId", "chargeId", "amount", "status"}`; a decline
+"failPayment", "correlationId"}`; the correlation id (the execution's name) is on every log
+line. A charge returns `{"bookingId", "chargeId", "amount", "status"}`; a decline
 raises `PaymentDeclined` (the state machine's error name, never retried); a malformed event
 raises `InvalidPaymentRequest`. Powertools idempotency keyed on (action, bookingId) replays the
 first result to a retried invocation (a retry with another amount is an
@@ -60,6 +61,7 @@ class PaymentRequest(BaseModel):
     booking_id: str = Field(alias="bookingId", pattern=ID_PATTERN.pattern)
     amount: int = Field(default=0, ge=0, le=MAX_AMOUNT)
     fail_payment: bool = Field(default=False, alias="failPayment")
+    correlation_id: str | None = Field(default=None, alias="correlationId", max_length=80)
 
 
 @idempotent_function(
@@ -98,5 +100,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request = parse(event=event, model=PaymentRequest)
     except ValidationError as error:
         raise InvalidPaymentRequest(f"malformed payment request: {error}") from None
+    logger.set_correlation_id(request.correlation_id)
     logger.append_keys(booking_id=request.booking_id, action=request.action)
-    return process(request=request.model_dump(by_alias=True))
+    return process(request=request.model_dump(by_alias=True, exclude={"correlation_id"}))

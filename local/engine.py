@@ -108,6 +108,13 @@ class Deployment:
             raise LookupError(f"expected one {type_}, found {len(found)}")
         return found[0]
 
+    def named(self, type_: str, name: str) -> RecordedResource:
+        """The resource of `type_` registered under `name`."""
+        found = [r for r in self.of_type(type_) if r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_} named {name}, found {len(found)}")
+        return found[0]
+
     def children(self, parent_urn: str | None) -> list[RecordedResource]:
         return [r for r in self.resources if r.parent == parent_urn]
 

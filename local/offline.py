@@ -200,6 +200,10 @@ def _queue(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> d
     return {"id": url, "name": name, "url": url, "arn": backend.arn("sqs", name)}
 
 
+def _redrive_allow_policy(_: OfflineBackend, resource: ResourceRequest, __: str) -> dict:
+    return {"id": resource.inputs.get("queueUrl")}
+
+
 def _event_source_mapping(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
     mapping_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     return {
@@ -222,6 +226,7 @@ def _schedule(backend: OfflineBackend, resource: ResourceRequest, digest: str) -
 
 _COMPUTED: dict[str, Computed] = {
     "aws:sqs/queue:Queue": _queue,
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": _redrive_allow_policy,
     "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping,
     "aws:scheduler/schedule:Schedule": _schedule,
     "aws:appsync/graphQLApi:GraphQLApi": _graphql_api,

@@ -35,6 +35,7 @@ RECORDED_ONLY = {
     "aws:appsync/apiKey:ApiKey",
     "aws:lambda/eventSourceMapping:EventSourceMapping",
     "aws:scheduler/schedule:Schedule",
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",  # moto has no message move tasks
 }
 
 

@@ -1,8 +1,9 @@
 """`StartSyncExecution` on moto's interpreter, in-process.
 
 moto has no `StartSyncExecution`. An Express workflow called synchronously (as AppSync's HTTP
-data source does) is started on moto's Step Functions backend, awaited (`moto_glue` signals each
-execution's end), and answered in the shape `StartSyncExecution` returns. The backend is called
+data source does, or a function's boto3 client while moto's in-process mock is on) is started
+on moto's Step Functions backend, awaited (`moto_glue` signals each execution's end), and
+answered in the shape `StartSyncExecution` returns. The backend is called
 directly: the API round trips a client would make (StartExecution, then DescribeExecution) were
 most of a short workflow's cost. As on AWS, a synchronous Express execution is not kept once it
 has answered: moto would keep each one (its history and environment) for good, and look through
@@ -11,10 +12,15 @@ all of them on every start.
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
+from moto.core.botocore_stubber import MockRawResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.models import botocore_stubber
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
@@ -22,6 +28,8 @@ from .moto_glue import as_client_error, wait_for_execution
 
 OPERATION = "StartSyncExecution"
 EXPRESS = "EXPRESS"
+EVENT = f"before-call.sfn.{OPERATION}"
+AWS_HOST_SUFFIX = ".amazonaws.com"
 
 
 class ExecutionTimeout(TimeoutError):
@@ -29,7 +37,10 @@ class ExecutionTimeout(TimeoutError):
 
 
 def start_sync_execution(
-    state_machine_arn: str, payload: dict[str, Any], timeout: float = 60.0
+    state_machine_arn: str,
+    payload: dict[str, Any],
+    timeout: float = 60.0,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """`{"executionArn", "status": "SUCCEEDED", "output": {...}}`, or with `"status": "FAILED"`
     (or `TIMED_OUT`, `ABORTED`) and the execution's `error` and `cause`. A refusal (no such
@@ -46,7 +57,7 @@ def start_sync_execution(
                 "This operation is not supported by this type of state machine",
             )
         execution = backend.start_execution(
-            state_machine_arn, name=uuid.uuid4().hex, execution_input=json.dumps(payload)
+            state_machine_arn, name=name or uuid.uuid4().hex, execution_input=json.dumps(payload)
         )
     except JsonRESTError as error:
         raise as_client_error(error, OPERATION) from error
@@ -65,6 +76,61 @@ def start_sync_execution(
         return result
     finally:
         _forget(machine.executions, execution)
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """`StartSyncExecution` as the Step Functions API answers it: the request's JSON body in,
+    the response's out (`output` as JSON text)."""
+    arn = request["stateMachineArn"]
+    try:
+        payload = json.loads(request.get("input") or "{}")
+    except ValueError as error:
+        message = f"Invalid State Machine Execution Input: {error}"
+        raise _refusal("InvalidExecutionInput", message) from error
+    started = datetime.now(UTC)
+    outcome = start_sync_execution(arn, payload, name=request.get("name"))
+    result = {
+        "executionArn": outcome["executionArn"],
+        "stateMachineArn": arn,
+        "name": outcome["executionArn"].rsplit(":", 1)[-1],
+        "startDate": started.timestamp(),
+        "stopDate": datetime.now(UTC).timestamp(),
+        "status": outcome["status"],
+    }
+    if "output" in outcome:
+        result["output"] = json.dumps(outcome["output"])
+    for key in ("error", "cause"):
+        if key in outcome:
+            result[key] = outcome[key]
+    return result
+
+
+def _answer_in_process(model: Any, params: dict[str, Any], **_: Any) -> Any:
+    """botocore's `before-call` hook: a boto3 client's `start_sync_execution`, while moto's
+    in-process mock is on, answered here (moto would answer 'not implemented')."""
+    if not botocore_stubber.enabled or not params["url"].split("/")[2].endswith(AWS_HOST_SUFFIX):
+        return None
+    try:
+        request = json.loads(params["body"] or b"{}")
+        answered = answer(request)
+    except ClientError as error:
+        status, parsed = 400, {**error.response, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    except (KeyError, TypeError, ValueError) as error:
+        message = f"not a StartSyncExecution request: {error}"
+        status = 400
+        parsed = {"Error": {"Code": "ValidationException", "Message": message}}
+        parsed["ResponseMetadata"] = {"HTTPStatusCode": 400}
+    else:
+        status = 200
+        moments = {
+            key: datetime.fromtimestamp(answered[key], UTC) for key in ("startDate", "stopDate")
+        }
+        parsed = {**answered, **moments, "ResponseMetadata": {"HTTPStatusCode": 200}}
+    raw = MockRawResponse(json.dumps(parsed, default=str).encode())
+    return AWSResponse(params["url"], status, {}, raw), parsed
+
+
+botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer_in_process))
 
 
 def _forget(executions: list[Any], execution: Any) -> None:

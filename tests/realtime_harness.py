@@ -28,17 +28,24 @@ from saga_harness import create_table, deployed_function, function_spec
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+STREAM_MAPPING = "realtime-stream"
+
+
+PUBLISHED = {"slot": "publishSlotUpdate", "booking": "publishBookingUpdate"}
 
 
 @dataclass
 class PublishEndpoint:
-    """AppSync's side of `publishSlotUpdate`: verifies the signature, records the call."""
+    """AppSync's side of `publishSlotUpdate` and `publishBookingUpdate`: verifies the
+    signature, records the call."""
 
     url: str = ""
     published: list[dict[str, Any]] = field(default_factory=list)
+    """The slots published."""
+    published_bookings: list[dict[str, Any]] = field(default_factory=list)
     signers: list[Any] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
-    """Slot ids whose publication is refused (as a GraphQL error)."""
+    """Slot and booking ids whose publication is refused (as a GraphQL error)."""
 
     def answer(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         try:
@@ -46,16 +53,17 @@ class PublishEndpoint:
         except SignatureError as error:
             return 401, {"errors": [{"errorType": "UnauthorizedException", "message": str(error)}]}
         request = json.loads(body)
-        assert "publishSlotUpdate(slot: $slot)" in request["query"]
-        slot = request["variables"]["slot"]
-        if slot["slotId"] in self.refuse:
+        [(kind, value)] = request["variables"].items()
+        mutation = PUBLISHED[kind]
+        assert f"{mutation}({kind}: ${kind})" in request["query"]
+        if value[f"{kind}Id"] in self.refuse:
             return 200, {
-                "data": {"publishSlotUpdate": None},
+                "data": {mutation: None},
                 "errors": [{"errorType": "Unauthorized", "message": "refused by the test"}],
             }
         self.signers.append(signer)
-        self.published.append(slot)
-        return 200, {"data": {"publishSlotUpdate": slot}}
+        (self.published if kind == "slot" else self.published_bookings).append(value)
+        return 200, {"data": {mutation: value}}
 
 
 def _environment_secret(access_key: str) -> str | None:
@@ -172,7 +180,7 @@ def as_ttl_removal(record: dict[str, Any]) -> dict[str, Any]:
 @contextmanager
 def deployed_realtime(deployment: Deployment) -> Iterator[Realtime]:
     table_inputs = deployment.one("aws:dynamodb/table:Table")
-    filters = deployment.one(MAPPING).inputs["filterCriteria"]["filters"]
+    filters = deployment.named(MAPPING, STREAM_MAPPING).inputs["filterCriteria"]["filters"]
     runtime = LambdaRuntime()
     with publish_endpoint() as endpoint, mock_aws(), local_aws(runtime):
         table = create_table(table_inputs.outputs["name"], table_inputs.inputs)

@@ -23,6 +23,7 @@ from local.stepfunctions import start_sync_execution
 
 REGION = "us-east-1"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+SAGA_MACHINE = "booking-state-machine"
 FUNCTION = "aws:lambda/function:Function"
 TABLE = "aws:dynamodb/table:Table"
 
@@ -73,7 +74,7 @@ class Saga:
 @contextmanager
 def deployed_saga(deployment: Deployment) -> Iterator[Saga]:
     table_inputs = deployment.one(TABLE)
-    machine = deployment.one(STATE_MACHINE)
+    machine = deployment.named(STATE_MACHINE, SAGA_MACHINE)
     runtime = LambdaRuntime()
     spec = function_spec(deployed_function(deployment, "payment"))
     runtime.register(spec)

@@ -216,3 +216,39 @@ export function userBookingsQuery(sub, limit, nextToken) {
 export function venueBookingsQuery(venueId, limit, nextToken) {
   return bookingPartitionQuery(PREFIX.venue + venueId, PREFIX.booking, true, limit, nextToken);
 }
+
+// An HTTP data source request (signed for Step Functions) that runs a workflow synchronously.
+export function startSyncExecution(stateMachineArn, input, name) {
+  const request = { stateMachineArn, input: JSON.stringify(input) };
+  if (!util.isNull(name)) {
+    request.name = name;
+  }
+  return {
+    method: 'POST',
+    resourcePath: '/',
+    params: {
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.StartSyncExecution',
+      },
+      body: JSON.stringify(request),
+    },
+  };
+}
+
+// The booking a synchronous workflow answered with, or its error: one of `knownErrors` as the
+// workflow named it, anything else as an internal failure of `what`.
+export function syncExecutionBooking(ctx, knownErrors, what) {
+  passDataError(ctx);
+  const body = JSON.parse(ctx.result.body);
+  if (ctx.result.statusCode !== 200) {
+    util.error(body.message ?? `${what} could not be started`, body.__type);
+  }
+  if (body.status === 'SUCCEEDED') {
+    return { ...JSON.parse(body.output), userSub: ctx.identity.sub };
+  }
+  if (knownErrors.includes(body.error)) {
+    util.error(body.cause, body.error);
+  }
+  util.error(`${what} did not complete (${body.error ?? body.status})`, 'InternalFailure');
+}

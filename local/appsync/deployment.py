@@ -6,14 +6,12 @@ local service: DynamoDB through a boto3 client, HTTP signed for Step Functions t
 executions, Lambda to the in-process runtime, NONE to itself.
 """
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import stepfunctions
 from ..engine import Deployment, RecordedResource
 from ..lambda_runtime import LambdaRuntime
-from ..stepfunctions import start_sync_execution
 from .auth import API_KEY, AuthConfig
 from .dynamodb import DynamoDbSource
 from .engine import RUNTIME, ApiConfig, ConfigError, FunctionConfig, ResolverConfig
@@ -118,30 +116,9 @@ def _data_source(resource: RecordedResource, services: LocalServices) -> DataSou
         return LambdaSource(services.lambdas, inputs["lambdaConfig"]["functionArn"])
     if kind == "HTTP":
         http = inputs["httpConfig"]
-        return HttpSource(http["endpoint"], http.get("authorizationConfig"), _aws_targets(services))
+        return HttpSource(http["endpoint"], http.get("authorizationConfig"), _aws_targets())
     raise ConfigError(f"data source {inputs['name']}: type {kind} does not run locally")
 
 
-def _aws_targets(services: LocalServices) -> dict[str, AwsTarget]:
-    return {"AWSStepFunctions.StartSyncExecution": _start_sync_execution(services)}
-
-
-def _start_sync_execution(services: LocalServices) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """StartSyncExecution as the Step Functions API answers it."""
-
-    def start(body: dict[str, Any]) -> dict[str, Any]:
-        arn = body["stateMachineArn"]
-        outcome = start_sync_execution(arn, json.loads(body.get("input") or "{}"))
-        answer = {
-            "executionArn": outcome["executionArn"],
-            "stateMachineArn": arn,
-            "status": outcome["status"],
-        }
-        if "output" in outcome:
-            answer["output"] = json.dumps(outcome["output"])
-        for key in ("error", "cause"):
-            if key in outcome:
-                answer[key] = outcome[key]
-        return answer
-
-    return start
+def _aws_targets() -> dict[str, AwsTarget]:
+    return {f"AWSStepFunctions.{stepfunctions.OPERATION}": stepfunctions.answer}

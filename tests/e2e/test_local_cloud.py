@@ -146,7 +146,7 @@ def test_a_record_the_fanout_cannot_publish_ends_in_the_on_failure_queue(cloud):
     }
     table.put_item(Item=broken)
     sqs = aws(discovery, "sqs")
-    [dlq] = [url for url in sqs.list_queues()["QueueUrls"] if "dlq" in url]
+    [dlq] = [url for url in sqs.list_queues()["QueueUrls"] if "realtime-dlq" in url]
     for _ in range(100):
         messages = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
         if messages:

@@ -50,7 +50,7 @@ def test_a_killed_cloud_resumes_with_everything_acknowledged(project):
         _, other = open_slot(discovery, alice)
         declined = book(discovery, alice, venue, other, fail=True)
         dlq = aws(discovery, "sqs")
-        [queue] = dlq.list_queues()["QueueUrls"]
+        [queue] = [url for url in dlq.list_queues()["QueueUrls"] if "realtime-dlq" in url]
         dlq.send_message(QueueUrl=queue, MessageBody='{"looked": "at later"}')
         time.sleep(SNAPSHOT_SECONDS * 3)  # writes through the moto endpoint: within 0.5 s
         _, last_slot = open_slot(discovery, alice)

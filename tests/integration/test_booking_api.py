@@ -518,8 +518,13 @@ EVERY_OPERATION = {
     ),
     "closeSlot": f'mutation {{ closeSlot(venueId: "v", slotId: "{FAR_SLOT}") {{ status }} }}',
     "bookSlot": f'mutation {{ bookSlot(venueId: "v", slotId: "{FAR_SLOT}") {{ status }} }}',
+    "requestBooking": (
+        f'mutation {{ requestBooking(venueId: "v", slotId: "{FAR_SLOT}", clientToken: "t")'
+        " { status } }"
+    ),
     "cancelBooking": 'mutation { cancelBooking(bookingId: "b") { status } }',
     "onSlotUpdate": 'subscription { onSlotUpdate(venueId: "v") { status } }',
+    "onBookingUpdate": "subscription { onBookingUpdate { status } }",
 }
 ROOT_TYPES = {"{": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
@@ -543,7 +548,7 @@ def test_every_query_and_mutation_is_covered_by_the_mode_checks(deployment):
         and definition.name.value in ("Query", "Mutation", "Subscription")
         for field in definition.fields
     }
-    assert fields - {"publishSlotUpdate"} == set(EVERY_OPERATION)
+    assert fields - {"publishSlotUpdate", "publishBookingUpdate"} == set(EVERY_OPERATION)
 
 
 def test_owners_manage_only_their_own_venues(api):

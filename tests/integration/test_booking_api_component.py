@@ -107,7 +107,11 @@ def test_every_query_and_mutation_field_has_a_resolver(dev):
 
 
 def test_resolver_code_is_the_handler_files_bundled(dev):
-    constants = resolver_constants(dev.outputs["tableName"], dev.outputs["bookingStateMachineArn"])
+    constants = resolver_constants(
+        dev.outputs["tableName"],
+        dev.outputs["bookingStateMachineArn"],
+        request_state_machine_arn=dev.outputs["requestStateMachineArn"],
+    )
     for resolver in dev.of_type(RESOLVER):
         name = f"{resolver.inputs['type']}.{resolver.inputs['field']}"
         assert resolver.inputs["runtime"] == {"name": "APPSYNC_JS", "runtimeVersion": "1.0.0"}
@@ -151,7 +155,7 @@ def test_schema_groups_are_the_pools_groups():
 
 def test_data_sources_and_their_least_privilege_roles(dev):
     sources = {s.inputs["name"]: s for s in dev.of_type(DATA_SOURCE)}
-    assert set(sources) == {"table", "saga", "none"}
+    assert set(sources) == {"table", "saga", "requests", "none"}
     table = sources["table"]
     assert table.inputs["dynamodbConfig"]["tableName"] == dev.outputs["tableName"]
     [role] = [r for r in dev.of_type(ROLE) if r.outputs["arn"] == table.inputs["serviceRoleArn"]]
@@ -160,21 +164,23 @@ def test_data_sources_and_their_least_privilege_roles(dev):
     assert statement["Resource"] == [dev.outputs["tableArn"], dev.outputs["tableArn"] + "/index/*"]
     leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
     assert leading == ["VENUE", "VENUE#*", "BOOKING#*", "USER#*"]
-    saga = sources["saga"]
-    http = saga.inputs["httpConfig"]
-    assert http["endpoint"] == "https://sync-states.us-east-1.amazonaws.com"
-    assert http["authorizationConfig"] == {
-        "authorizationType": "AWS_IAM",
-        "awsIamConfig": {"signingRegion": "us-east-1", "signingServiceName": "states"},
-    }
-    [role] = [r for r in dev.of_type(ROLE) if r.outputs["arn"] == saga.inputs["serviceRoleArn"]]
-    assert policy_of(dev, role.name)["Statement"] == [
-        {
-            "Effect": "Allow",
-            "Action": ["states:StartSyncExecution"],
-            "Resource": dev.outputs["bookingStateMachineArn"],
+    workflows = {"saga": "bookingStateMachineArn", "requests": "requestStateMachineArn"}
+    for source, machine in workflows.items():
+        http = sources[source].inputs["httpConfig"]
+        assert http["endpoint"] == "https://sync-states.us-east-1.amazonaws.com"
+        assert http["authorizationConfig"] == {
+            "authorizationType": "AWS_IAM",
+            "awsIamConfig": {"signingRegion": "us-east-1", "signingServiceName": "states"},
         }
-    ]
+        role_arn = sources[source].inputs["serviceRoleArn"]
+        [role] = [r for r in dev.of_type(ROLE) if r.outputs["arn"] == role_arn]
+        assert policy_of(dev, role.name)["Statement"] == [
+            {
+                "Effect": "Allow",
+                "Action": ["states:StartSyncExecution"],
+                "Resource": dev.outputs[machine],
+            }
+        ]
     assert (
         sources["none"].inputs["type"] == "NONE" and "serviceRoleArn" not in sources["none"].inputs
     )

@@ -16,6 +16,7 @@ MACHINE = "aws:sfn/stateMachine:StateMachine"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings"
+SAGA_MACHINE = "booking-state-machine"
 
 
 def payment(deployment):
@@ -27,7 +28,7 @@ def payment(deployment):
 
 
 def test_the_state_machine_is_express_logged_and_traced(dev):
-    machine = dev.one(MACHINE)
+    machine = dev.named(MACHINE, SAGA_MACHINE)
     assert machine.inputs["type"] == "EXPRESS"
     assert machine.inputs["tracingConfiguration"] == {"enabled": True}
     logging = machine.inputs["loggingConfiguration"]
@@ -42,7 +43,7 @@ def test_the_state_machine_is_express_logged_and_traced(dev):
 def test_the_deployed_definition_is_the_one_built_in_python(dev):
     table = dev.one("aws:dynamodb/table:Table").outputs["name"]
     function = payment(dev).outputs["arn"]
-    deployed = json.loads(dev.one(MACHINE).inputs["definition"])
+    deployed = json.loads(dev.named(MACHINE, SAGA_MACHINE).inputs["definition"])
     assert deployed == definition(table, function, 900)
 
 

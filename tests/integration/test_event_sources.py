@@ -14,12 +14,12 @@ from moto.events.models import EventPattern
 from local.event_sources import StreamMapping
 from local.lambda_runtime import FunctionSpec
 from local.ttl import TtlExpiry
-from realtime_harness import MAPPING, deployed_realtime
+from realtime_harness import MAPPING, STREAM_MAPPING, deployed_realtime
 
 
 @pytest.fixture
 def running(dev, aws_env):
-    inputs = dev.one(MAPPING).inputs
+    inputs = dev.named(MAPPING, STREAM_MAPPING).inputs
     with deployed_realtime(dev) as realtime:
         sqs = boto3.client("sqs", region_name="us-east-1")
         dlq_name = inputs["destinationConfig"]["onFailure"]["destinationArn"].rsplit(":", 1)[-1]
@@ -41,8 +41,9 @@ def failures(sqs, dlq: str) -> list[dict]:
 def test_only_filtered_records_reach_the_function_and_are_published(running):
     realtime, mapping, sqs, dlq = running
     slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))
-    assert mapping.poll() == 1  # the slot; its booking and hold marker are filtered out
+    assert mapping.poll() == 2  # the slot and the booking; the hold marker is filtered out
     assert [p["slotId"] for p in realtime.endpoint.published] == [slot.slot_id]
+    assert [b["bookingId"] for b in realtime.endpoint.published_bookings] == ["b1"]
     assert mapping.poll() == 0  # nothing new: the mapping keeps its place in the shard
     assert failures(sqs, dlq) == []
 
@@ -61,7 +62,8 @@ def test_an_unpublishable_record_ends_in_the_dlq_after_its_retries(running):
     assert published.count(last.slot_id) == retries + 1
     [failure] = failures(sqs, dlq)
     info = failure["DDBStreamBatchInfo"]
-    assert info["batchSize"] == 2 and info["streamArn"] == realtime.stream_arn
+    # The refused slot, its booking, and the last slot and booking.
+    assert info["batchSize"] == 4 and info["streamArn"] == realtime.stream_arn
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert failure["requestContext"]["approximateInvokeCount"] == retries + 1
 
@@ -69,12 +71,12 @@ def test_an_unpublishable_record_ends_in_the_dlq_after_its_retries(running):
 def test_a_batch_that_only_fails_is_bisected_down_to_single_records(running):
     realtime, mapping, sqs, dlq = running
     slots = [realtime.held_slot(f"b{n}", expires_in=timedelta(minutes=5))[0] for n in range(2)]
-    realtime.endpoint.refuse.update(slot.slot_id for slot in slots)
+    realtime.endpoint.refuse.update({slot.slot_id for slot in slots} | {"b0", "b1"})
     mapping.poll()
     found = failures(sqs, dlq)
-    assert sorted(f["DDBStreamBatchInfo"]["batchSize"] for f in found) == [1, 1]
+    assert sorted(f["DDBStreamBatchInfo"]["batchSize"] for f in found) == [1, 1, 1, 1]
     assert {f["responseContext"]["functionError"] for f in found} == {"Unhandled"}
-    assert realtime.endpoint.published == []
+    assert realtime.endpoint.published == realtime.endpoint.published_bookings == []
 
 
 def test_a_hold_abandoned_past_expiry_is_released_by_ttl_and_published(running):
@@ -233,7 +235,7 @@ def test_a_record_waiting_in_the_batching_window_is_filtered_once(running, monke
     )
     slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))  # three records
     for _ in range(3):
-        assert windowed.pump() is not None  # one slot change gathered, the window still open
+        assert windowed.pump() is not None  # two changes gathered, the window still open
     assert sorted(judged) == sorted(set(judged)) and len(judged) == 3  # each record, once
-    assert windowed.poll() == 1
+    assert windowed.poll() == 2
     assert [p["slotId"] for p in realtime.endpoint.published] == [slot.slot_id]

@@ -37,7 +37,7 @@ def set_status(rt: Realtime, slot: Slot, status: SlotStatus) -> None:
     )
 
 
-def test_the_filter_lets_through_slot_changes_and_ttl_removals_only(realtime):
+def test_the_filter_lets_through_slot_and_booking_changes_and_ttl_removals_only(realtime):
     slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))
     set_status(realtime, slot, SlotStatus.BOOKED)
     realtime.table.delete_item(Key=keys.hold_key("b1"))  # the saga's own delete
@@ -50,7 +50,7 @@ def test_the_filter_lets_through_slot_changes_and_ttl_removals_only(realtime):
         ("MODIFY", "VENUE"),
         ("REMOVE", "HOLD"),
     ]
-    assert [realtime.passes_filter(r) for r in records] == [True, False, False, True, False]
+    assert [realtime.passes_filter(r) for r in records] == [True, True, False, True, False]
     assert realtime.passes_filter(as_ttl_removal(records[-1]))
     venue = {
         **records[0],
@@ -60,9 +60,15 @@ def test_the_filter_lets_through_slot_changes_and_ttl_removals_only(realtime):
         },
     }
     assert not realtime.passes_filter(venue)
+    ref = {**records[1], "dynamodb": {**records[1]["dynamodb"], "Keys": booking_ref_keys()}}
+    assert not realtime.passes_filter(ref)
 
 
-def test_slot_status_changes_are_published_signed_for_appsync(realtime):
+def booking_ref_keys() -> dict:
+    return {"pk": {"S": "USER#alice"}, "sk": {"S": "BOOKING#2026-12-01T10:00:00Z#b1"}}
+
+
+def test_slot_and_booking_status_changes_are_published_signed_for_appsync(realtime):
     slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))
     set_status(realtime, slot, SlotStatus.BOOKED)
     realtime.table.update_item(  # not a status change: filtered in, then skipped
@@ -70,10 +76,22 @@ def test_slot_status_changes_are_published_signed_for_appsync(realtime):
         UpdateExpression="SET price = :p",
         ExpressionAttributeValues={":p": 5000},
     )
+    realtime.table.update_item(  # the booking confirmed: a status change
+        Key=keys.booking_key("b1"),
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "CONFIRMED"},
+    )
     records = [r for r in realtime.new_records() if realtime.passes_filter(r)]
-    assert len(records) == 3
+    assert len(records) == 5
     assert realtime.fanout(records) == {"batchItemFailures": []}
     assert [p["status"] for p in realtime.endpoint.published] == ["HELD", "BOOKED"]
+    bookings = realtime.endpoint.published_bookings
+    assert [(b["bookingId"], b["status"]) for b in bookings] == [
+        ("b1", "PENDING"),
+        ("b1", "CONFIRMED"),
+    ]
+    assert bookings[0]["userSub"] == "alice" and bookings[0]["failureReason"] is None
     assert realtime.endpoint.published[0] == {
         "venueId": "v1",
         "slotId": slot.slot_id,
@@ -100,10 +118,12 @@ def test_a_ttl_removal_releases_the_hold_and_the_release_is_published(realtime):
     )
     expired = booking_now(realtime, "b1")
     assert (expired.status, expired.failure_reason) == (BookingStatus.EXPIRED, "HoldExpired")
-    # The release is itself a slot change on the stream, published in turn.
-    [release] = [r for r in realtime.new_records() if realtime.passes_filter(r)]
-    assert realtime.fanout([release]) == {"batchItemFailures": []}
+    # The release is itself a slot change and a booking change, published in turn.
+    releases = [r for r in realtime.new_records() if realtime.passes_filter(r)]
+    assert realtime.fanout(releases) == {"batchItemFailures": []}
     assert [p["status"] for p in realtime.endpoint.published] == ["OPEN"]
+    [booking] = realtime.endpoint.published_bookings
+    assert (booking["status"], booking["failureReason"]) == ("EXPIRED", "HoldExpired")
 
 
 def test_redelivery_republishes_and_never_reopens_a_slot_taken_again(realtime):
@@ -130,21 +150,22 @@ def test_a_refused_publish_is_reported_as_that_records_failure(realtime):
     second, _, _ = realtime.held_slot("b2", expires_in=timedelta(minutes=5))
     realtime.endpoint.refuse.add(second.slot_id)
     records = [r for r in realtime.new_records() if realtime.passes_filter(r)]
-    response = realtime.fanout(records)
-    failed = records[1]["dynamodb"]["SequenceNumber"]
+    slots = [r for r in records if r["dynamodb"]["Keys"]["pk"]["S"].startswith("VENUE#")]
+    response = realtime.fanout(slots)
+    failed = slots[1]["dynamodb"]["SequenceNumber"]
     assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
     assert [p["slotId"] for p in realtime.endpoint.published] == [first.slot_id]
 
 
 def test_a_record_the_filter_should_have_stopped_fails_instead_of_vanishing(realtime):
     realtime.held_slot("b1", expires_in=timedelta(minutes=5))
-    slot_insert, booking_insert = realtime.new_records()[:2]
-    response = realtime.fanout([slot_insert, booking_insert])
-    failed = booking_insert["dynamodb"]["SequenceNumber"]
+    slot_insert, _, hold_insert = realtime.new_records()[:3]
+    response = realtime.fanout([slot_insert, hold_insert])
+    failed = hold_insert["dynamodb"]["SequenceNumber"]
     assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
     # A batch whose every record fails is a function error: Lambda retries it, bisecting.
     alone = realtime.runtime.invoke(
-        realtime.functions["fanout"], json.dumps({"Records": [booking_insert]})
+        realtime.functions["fanout"], json.dumps({"Records": [hold_insert]})
     )
     assert alone.function_error == "Unhandled"
     assert json.loads(alone.payload)["errorType"] == "BatchProcessingError"

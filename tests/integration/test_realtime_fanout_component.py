@@ -10,6 +10,8 @@ from local import engine
 
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 QUEUE = "aws:sqs/queue:Queue"
+STREAM_MAPPING = "realtime-stream"
+FANOUT_DLQ = "realtime-dlq"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 FUNCTION = "aws:lambda/function:Function"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -30,7 +32,7 @@ def statements(deployment, policy_name: str) -> list[dict]:
 
 
 def test_the_stream_mapping_filters_and_fails_safely(dev):
-    mapping = dev.one(MAPPING).inputs
+    mapping = dev.named(MAPPING, STREAM_MAPPING).inputs
     table = dev.one("aws:dynamodb/table:Table").outputs
     [fanout] = [f for f in dev.of_type(FUNCTION) if f.inputs["handler"] == "fanout.handler"]
     assert mapping["eventSourceArn"] == table["streamArn"]
@@ -41,10 +43,10 @@ def test_the_stream_mapping_filters_and_fails_safely(dev):
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["bisectBatchOnFunctionError"] is True
     assert (mapping["maximumRetryAttempts"], mapping["maximumRecordAgeInSeconds"]) == (5, 3600)
-    dlq = dev.one(QUEUE)
+    dlq = dev.named(QUEUE, FANOUT_DLQ)
     assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": dlq.outputs["arn"]}}
     patterns = [json.loads(f["pattern"]) for f in mapping["filterCriteria"]["filters"]]
-    assert patterns == filter_patterns()
+    assert patterns == filter_patterns(bookings=True)
     assert patterns[1]["userIdentity"] == {
         "type": ["Service"],
         "principalId": ["dynamodb.amazonaws.com"],
@@ -52,7 +54,7 @@ def test_the_stream_mapping_filters_and_fails_safely(dev):
 
 
 def test_the_dead_letter_queue_is_encrypted_and_keeps_14_days(dev):
-    queue = dev.one(QUEUE).inputs
+    queue = dev.named(QUEUE, FANOUT_DLQ).inputs
     assert queue["sqsManagedSseEnabled"] is True
     assert queue["messageRetentionSeconds"] == 14 * 24 * 3600
 
@@ -63,7 +65,7 @@ def test_the_sweeper_runs_every_minute_through_its_own_role(dev):
     assert schedule["scheduleExpression"] == "rate(1 minute)"
     assert schedule["flexibleTimeWindow"] == {"mode": "OFF"}
     assert schedule["target"]["arn"] == sweeper.outputs["arn"]
-    dlq = dev.one(QUEUE).outputs["arn"]
+    dlq = dev.named(QUEUE, FANOUT_DLQ).outputs["arn"]
     assert schedule["target"]["deadLetterConfig"] == {"arn": dlq}
     assert statements(dev, "realtime-scheduler-policy") == [
         {
@@ -75,12 +77,16 @@ def test_the_sweeper_runs_every_minute_through_its_own_role(dev):
     ]
 
 
-def test_the_fanout_may_publish_only_the_one_mutation_and_release_holds(dev):
+def test_the_fanout_may_publish_only_the_two_mutations_and_release_holds(dev):
     api = dev.one("slate:index:BookingApi").outputs
     table_arn = dev.outputs["tableArn"]
     granted = {s["Action"][0]: s for s in statements(dev, "realtime-fanout-policy")}
-    assert granted["appsync:GraphQL"]["Resource"] == api["publish_field_arn"]
+    assert granted["appsync:GraphQL"]["Resource"] == [
+        api["publish_field_arn"],
+        api["publish_booking_field_arn"],
+    ]
     assert api["publish_field_arn"].endswith("/types/Mutation/fields/publishSlotUpdate")
+    assert api["publish_booking_field_arn"].endswith("/types/Mutation/fields/publishBookingUpdate")
     release = granted["dynamodb:UpdateItem"]
     assert release["Action"] == ["dynamodb:UpdateItem"] and release["Resource"] == table_arn
     assert release["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
@@ -88,7 +94,7 @@ def test_the_fanout_may_publish_only_the_one_mutation_and_release_holds(dev):
         "BOOKING#*",
     ]
     assert granted["dynamodb:DescribeStream"]["Resource"] == dev.outputs["tableStreamArn"]
-    assert granted["sqs:SendMessage"]["Resource"] == dev.one(QUEUE).outputs["arn"]
+    assert granted["sqs:SendMessage"]["Resource"] == dev.named(QUEUE, FANOUT_DLQ).outputs["arn"]
     assert granted["dynamodb:ListStreams"]["Resource"] == "*"  # no resource-level permission
 
 
@@ -121,6 +127,9 @@ def test_options(run_component):
     assert (mapping["maximumRetryAttempts"], mapping["maximumRecordAgeInSeconds"]) == (2, 600)
     [fanout] = [f for f in deployment.of_type(FUNCTION) if f.inputs["handler"] == "fanout.handler"]
     assert fanout.inputs["environment"]["variables"]["GRAPHQL_URL"] == REQUIRED["graphql_url"]
+    # Without the booking mutation's ARN, only slots are published: no booking in the filter.
+    patterns = [json.loads(f["pattern"]) for f in mapping["filterCriteria"]["filters"]]
+    assert patterns == filter_patterns(bookings=False) and len(patterns) == 2
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ TOP_LEVEL = {
     "slate:index:BookingTable",
     "slate:index:AuthPool",
     "slate:index:BookingSaga",
+    "slate:index:BookingQueue",
     "slate:index:BookingApi",
     "slate:index:RealtimeFanout",
 }
@@ -73,6 +74,7 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
     table = dev.one("slate:index:BookingTable").outputs
     auth = dev.one("slate:index:AuthPool").outputs
     saga = dev.one("slate:index:BookingSaga").outputs
+    queue = dev.one("slate:index:BookingQueue").outputs
     api = dev.one("slate:index:BookingApi").outputs
     realtime = dev.one("slate:index:RealtimeFanout").outputs
     assert dev.outputs == {
@@ -88,6 +90,11 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
         "groups": ["admins", "owners"],
         "bookingStateMachineArn": saga["state_machine_arn"],
         "paymentFunctionName": saga["payment_function_name"],
+        "requestStateMachineArn": queue["request_state_machine_arn"],
+        "bookingQueueUrl": queue["queue_url"],
+        "bookingDeadLetterQueueUrl": queue["dead_letter_queue_url"],
+        "bookingDeadLetterQueueArn": queue["dead_letter_queue_arn"],
+        "bookingWorkerFunctionName": queue["worker_function_name"],
         "apiId": api["api_id"],
         "graphqlUrl": api["graphql_url"],
         "realtimeUrl": api["realtime_url"],

@@ -2,7 +2,14 @@
 // AppSync (HTTP data source, no Lambda in between); the saga's outcome becomes the booking or
 // its error. The user comes from the verified token, the time from AppSync's clock.
 import { util } from '@aws-appsync/utils';
-import { checkId, checkSlotId, ERRORS, invalid } from '../lib.js';
+import {
+  checkId,
+  checkSlotId,
+  ERRORS,
+  invalid,
+  startSyncExecution,
+  syncExecutionBooking,
+} from '../lib.js';
 
 const SAGA_ERRORS = [
   ERRORS.slotUnavailable,
@@ -29,32 +36,9 @@ export function request(ctx) {
     }
     input.clientToken = clientToken;
   }
-  return {
-    method: 'POST',
-    resourcePath: '/',
-    params: {
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'AWSStepFunctions.StartSyncExecution',
-      },
-      body: JSON.stringify({ stateMachineArn: SLATE.stateMachineArn, input: JSON.stringify(input) }),
-    },
-  };
+  return startSyncExecution(SLATE.stateMachineArn, input);
 }
 
 export function response(ctx) {
-  if (ctx.error) {
-    util.error(ctx.error.message, ctx.error.type);
-  }
-  const body = JSON.parse(ctx.result.body);
-  if (ctx.result.statusCode !== 200) {
-    util.error(body.message ?? 'the booking workflow could not be started', body.__type);
-  }
-  if (body.status === 'SUCCEEDED') {
-    return { ...JSON.parse(body.output), userSub: ctx.identity.sub };
-  }
-  if (SAGA_ERRORS.includes(body.error)) {
-    util.error(body.cause, body.error);
-  }
-  util.error(`the booking did not complete (${body.status})`, 'InternalFailure');
+  return syncExecutionBooking(ctx, SAGA_ERRORS, 'the booking');
 }

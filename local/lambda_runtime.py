@@ -6,8 +6,10 @@ environment in place (handlers read it at import, as they do on AWS) and called 
 context. An exception becomes Lambda's error payload (`errorType`, `errorMessage`,
 `stackTrace`) with `FunctionError: Unhandled`, which Step Functions turns into the error name.
 
-Environment variables are process-wide, so invocations run one at a time; a handler that calls
-back into another function would deadlock, which no handler here does.
+Environment variables are process-wide, so invocations run one at a time. A function that waits
+on a synchronous call which itself invokes functions (a worker's `StartSyncExecution`, whose
+workflow takes a payment) lets them run while it waits (`waiting_on_others`), as it would on
+AWS; its environment is back in place when it resumes.
 """
 
 import importlib.util
@@ -26,6 +28,8 @@ from types import ModuleType
 from typing import Any
 
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
+_invoking = threading.local()
+"""`.runtime`: the runtime whose turn this thread holds (it is running a function)."""
 
 
 class UnknownFunction(LookupError):
@@ -70,7 +74,7 @@ class LambdaRuntime:
     def __init__(self) -> None:
         self._functions: dict[str, FunctionSpec] = {}
         self._modules: dict[str, ModuleType] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
 
     def register(self, spec: FunctionSpec) -> None:
         self._functions[spec.name] = spec
@@ -86,7 +90,7 @@ class LambdaRuntime:
     def invoke(self, name_or_arn: str, payload: bytes | str | None) -> Invocation:
         spec = self.spec(name_or_arn)
         event = json.loads(payload or "{}")
-        with self._lock, _environment(spec.environment):
+        with self._turn(), _environment(spec.environment):
             try:
                 result = self._handler(spec)(event, LambdaContext(spec))
             except Exception as error:
@@ -96,10 +100,23 @@ class LambdaRuntime:
     def preload(self) -> None:
         """Imports every function's handler now (each with its environment), so no first
         request waits for a cold start."""
-        with self._lock:
+        with self._turn():
             for spec in {spec.name: spec for spec in self._functions.values()}.values():
                 with _environment(spec.environment):
                     self._handler(spec)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This thread's turn to run functions (already its own when one calls another)."""
+        if getattr(_invoking, "runtime", None) is self:
+            yield
+            return
+        with self._lock:
+            _invoking.runtime = self
+            try:
+                yield
+            finally:
+                _invoking.runtime = None
 
     def _handler(self, spec: FunctionSpec) -> Any:
         """The handler function, from a module loaded for this function alone (so its
@@ -120,6 +137,23 @@ class LambdaRuntime:
             loader_spec.loader.exec_module(module)
             self._modules[spec.name] = module
         return getattr(self._modules[spec.name], function_name)
+
+
+@contextmanager
+def waiting_on_others() -> Iterator[None]:
+    """Around a blocking call made from inside a function: other functions may run meanwhile
+    (each puts its environment in place and takes it away again)."""
+    runtime = getattr(_invoking, "runtime", None)
+    if runtime is None:
+        yield
+        return
+    _invoking.runtime = None
+    runtime._lock.release()
+    try:
+        yield
+    finally:
+        runtime._lock.acquire()
+        _invoking.runtime = runtime
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from moto.core.models import botocore_stubber
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
+from .lambda_runtime import waiting_on_others
 from .moto_glue import as_client_error, wait_for_execution
 
 OPERATION = "StartSyncExecution"
@@ -112,7 +113,8 @@ def _answer_in_process(model: Any, params: dict[str, Any], **_: Any) -> Any:
         return None
     try:
         request = json.loads(params["body"] or b"{}")
-        answered = answer(request)
+        with waiting_on_others():  # the workflow may invoke functions; the caller waits
+            answered = answer(request)
     except ClientError as error:
         status, parsed = 400, {**error.response, "ResponseMetadata": {"HTTPStatusCode": 400}}
     except (KeyError, TypeError, ValueError) as error:

@@ -73,6 +73,7 @@ def process(request: dict[str, Any]) -> dict[str, Any]:
         refunded = provider.refund(payment.booking_id)
         metrics.add_metric(name="PaymentRefunded", unit=MetricUnit.Count, value=1)
         status = refunded.status.value if refunded else "NOT_CHARGED"
+        logger.info("refund", extra={"status": status})
         return {"bookingId": payment.booking_id, "status": status}
     if payment.amount == 0:
         raise InvalidPaymentRequest("a charge needs an amount greater than zero")
@@ -80,8 +81,10 @@ def process(request: dict[str, Any]) -> dict[str, Any]:
         charge = provider.charge(payment.booking_id, payment.amount, payment.fail_payment)
     except PaymentDeclined:
         metrics.add_metric(name="PaymentDeclined", unit=MetricUnit.Count, value=1)
+        logger.info("declined", extra={"amount": payment.amount})
         raise
     metrics.add_metric(name="PaymentCharged", unit=MetricUnit.Count, value=1)
+    logger.info("charged", extra={"amount": payment.amount, "charge_id": charge.charge_id})
     return {
         "bookingId": charge.booking_id,
         "chargeId": charge.charge_id,

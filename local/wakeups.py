@@ -108,9 +108,9 @@ def watching_writes() -> Iterator[None]:
         add_message(queue, message)
         notify(queue_source(queue.name))
 
-    def visibility_changed(backend: SQSBackend, queue_name: str, *args: Any) -> None:
-        change_visibility(backend, queue_name, *args)
-        notify(queue_source(queue_name))
+    def visibility_changed(backend: SQSBackend, *args: Any, **kwargs: Any) -> None:
+        change_visibility(backend, *args, **kwargs)
+        notify(queue_source(kwargs["queue_name"] if "queue_name" in kwargs else args[0]))
 
     with (
         mock.patch.object(StreamShard, "add", record_added),

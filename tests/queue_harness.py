@@ -17,6 +17,7 @@ from domain import keys, layout
 from domain.entities import Slot
 from domain.instants import format_instant
 from local import engine
+from local.appsync import GraphQLEngine, LocalServices, deployed_apis
 from local.event_sources import QueueMapping
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import MOTO_CONFIG, local_aws
@@ -40,6 +41,8 @@ class Queued:
     table: Any
     sqs: Any
     mapping: QueueMapping
+    api: GraphQLEngine
+    """The stack's API, as the gateway serves it."""
 
     @property
     def queue_url(self) -> str:
@@ -137,7 +140,12 @@ def provisioned() -> Iterator[Queued]:
             mapping = QueueMapping(
                 deployment.named(MAPPING, QUEUE_MAPPING).inputs, sqs, runtime, retry_after_seconds=0
             )
-            yield Queued(deployment, runtime, table, sqs, mapping)
+            [api] = deployed_apis(deployment, LocalServices(client("dynamodb"), runtime))
+            served = GraphQLEngine(api.config)
+            try:
+                yield Queued(deployment, runtime, table, sqs, mapping, served)
+            finally:
+                served.close()
 
 
 def body(message: dict[str, Any]) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def test_options(run_component):
             "lock_seconds": 120,
         },
     )
-    queue = [q for q in deployment.of_type(QUEUE) if "redrivePolicy" in q.inputs][0].inputs
+    [queue] = [q.inputs for q in deployment.of_type(QUEUE) if "redrivePolicy" in q.inputs]
     assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] == 7
     assert queue["visibilityTimeoutSeconds"] == 180
     mapping = deployment.one(MAPPING).inputs

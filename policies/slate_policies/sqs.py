@@ -26,14 +26,19 @@ encryption = resource_rule(
 )
 
 
-def redrive_limit(redrive_policy) -> int | None:
-    """The maxReceiveCount of a redrive policy (JSON text or mapping), if it has one."""
-    if isinstance(redrive_policy, str):
+def redrive_policy(value) -> dict:
+    """A redrive policy given as JSON text or a mapping; empty when it is neither."""
+    if isinstance(value, str):
         try:
-            redrive_policy = json.loads(redrive_policy)
+            value = json.loads(value)
         except ValueError:
-            return None
-    count = (redrive_policy or {}).get("maxReceiveCount")
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def redrive_limit(value) -> int | None:
+    """The maxReceiveCount of a redrive policy, if it has one."""
+    count = redrive_policy(value).get("maxReceiveCount")
     return int(count) if count is not None else None
 
 

@@ -13,7 +13,7 @@ from pulumi_policy import (
 )
 
 from .common import truthy
-from .sqs import MAX_RECEIVE_COUNT, redrive_limit
+from .sqs import MAX_RECEIVE_COUNT, redrive_limit, redrive_policy
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -113,4 +113,77 @@ queues_have_dlq = StackValidationPolicy(
     config_schema=PolicyConfigSchema(properties=MAX_RECEIVE_COUNT),
 )
 
-POLICIES = [function_log_groups, async_failure_destinations, queues_have_dlq]
+VISIBILITY_PER_TIMEOUT = 6
+DEFAULT_VISIBILITY_SECONDS = 30
+DEFAULT_TIMEOUT_SECONDS = 3
+DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60
+
+
+def _visibility_covers_consumer(args: StackValidationArgs, report: ReportViolation) -> None:
+    functions = {}
+    for function in _of(args.resources, FUNCTION):
+        for key in ("arn", "name"):
+            functions[function.props.get(key)] = function
+    queues = {q.props.get("arn"): q for q in _of(args.resources, QUEUE)}
+    for mapping in _of(args.resources, MAPPING):
+        queue = queues.get(mapping.props.get("eventSourceArn"))
+        function = functions.get(mapping.props.get("functionName"))
+        if queue is None or function is None:
+            continue
+        visibility = queue.props.get("visibilityTimeoutSeconds", DEFAULT_VISIBILITY_SECONDS)
+        timeout = function.props.get("timeout", DEFAULT_TIMEOUT_SECONDS)
+        if visibility < VISIBILITY_PER_TIMEOUT * timeout:
+            report(
+                f"queue {queue.name} hides a message for {visibility} s, less than six times "
+                f"its consumer {function.name}'s timeout ({timeout} s): a batch still being "
+                "retried is delivered again",
+                queue.urn,
+            )
+
+
+visibility_covers_consumer = StackValidationPolicy(
+    name="stack-queue-visibility-covers-consumer",
+    description="A queue that feeds a function hides a received message for at least six "
+    "times the function's timeout (AWS's advice), so retries do not overlap.",
+    validate=_visibility_covers_consumer,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+)
+
+
+def _dead_letter_retention(args: StackValidationArgs, report: ReportViolation) -> None:
+    targets = set()
+    for queue in _of(args.resources, QUEUE):
+        targets.add(redrive_policy(queue.props.get("redrivePolicy")).get("deadLetterTargetArn"))
+    for mapping in _of(args.resources, MAPPING):
+        targets.add(truthy(mapping.props, "destinationConfig", "onFailure", "destinationArn"))
+    for schedule in _of(args.resources, SCHEDULE):
+        targets.add(truthy(schedule.props.get("target") or {}, "deadLetterConfig", "arn"))
+    for queue in _of(args.resources, QUEUE):
+        if queue.props.get("arn") not in targets - {None}:
+            continue
+        kept = queue.props.get("messageRetentionSeconds", 4 * 24 * 60 * 60)
+        if kept < DLQ_RETENTION_SECONDS:
+            report(
+                f"dead-letter queue {queue.name} keeps messages {kept} s, not 14 days: what "
+                "failed may be gone before anyone looks",
+                queue.urn,
+            )
+
+
+dead_letter_retention = StackValidationPolicy(
+    name="stack-dead-letter-retention",
+    description="Every dead-letter queue (of a queue, a stream mapping or a schedule) keeps "
+    "messages the full 14 days, so failures can be looked at and redriven.",
+    validate=_dead_letter_retention,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+)
+
+POLICIES = [
+    function_log_groups,
+    async_failure_destinations,
+    queues_have_dlq,
+    visibility_covers_consumer,
+    dead_letter_retention,
+]

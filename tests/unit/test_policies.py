@@ -238,6 +238,8 @@ def test_every_rule_of_the_pack_is_covered_and_described():
         "stack-lambda-log-groups",
         "stack-lambda-async-failure-destination",
         "stack-work-queues-have-dlq",
+        "stack-queue-visibility-covers-consumer",
+        "stack-dead-letter-retention",
     }
     assert {p.name for p in PACK.policies} == set(CASES) | stack_rules | {"dynamodb-encryption"}
     for policy in PACK.policies:
@@ -331,6 +333,56 @@ def test_stack_rules():
         {"arn": "arn:q"},
     )
     assert "stack-work-queues-have-dlq" not in names(check(redriven, consumer))
+
+
+def test_a_queue_hides_messages_for_six_consumer_timeouts():
+    rule = "stack-queue-visibility-covers-consumer"
+    worker = resource(
+        FUNCTION,
+        {"runtime": "python3.13", "tracingConfig": {"mode": "Active"}, "timeout": 60},
+        {"name": "worker", "arn": "arn:worker"},
+        name="worker",
+    )
+    consumer = resource(
+        MAPPING,
+        {
+            "eventSourceArn": "arn:q",
+            "functionName": "arn:worker",
+            "functionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+
+    def queue(visibility: int | None) -> RecordedResource:
+        settings = {} if visibility is None else {"visibilityTimeoutSeconds": visibility}
+        return resource(QUEUE, settings, {"arn": "arn:q"}, name="work")
+
+    assert rule not in names(check(queue(360), consumer, worker))
+    for short in (359, None):  # None: SQS's default, 30 s
+        [violation] = [
+            v for v in check(queue(short), consumer, worker).violations if v.policy == rule
+        ]
+        assert violation.resource == "work" and "six times" in violation.message
+    unrelated = resource(MAPPING, {"eventSourceArn": "arn:other", "functionName": "arn:worker"})
+    assert rule not in names(check(queue(30), unrelated, worker))
+
+
+def test_every_dead_letter_queue_keeps_fourteen_days():
+    rule = "stack-dead-letter-retention"
+
+    def dlq(seconds: int | None, arn: str = "arn:dlq") -> RecordedResource:
+        kept = {} if seconds is None else {"messageRetentionSeconds": seconds}
+        return resource(QUEUE, kept, {"arn": arn}, name="dead")
+
+    source = resource(QUEUE, {"redrivePolicy": '{"deadLetterTargetArn": "arn:dlq"}'}, name="q")
+    stream = resource(
+        MAPPING, {"destinationConfig": {"onFailure": {"destinationArn": "arn:dlq"}}}, name="m"
+    )
+    schedule = resource(SCHEDULE, {"target": {"arn": "f", "deadLetterConfig": {"arn": "arn:dlq"}}})
+    for user in (source, stream, schedule):
+        assert rule not in names(check(dlq(14 * 24 * 3600), user))
+        [violation] = [v for v in check(dlq(None), user).violations if v.policy == rule]
+        assert violation.resource == "dead"
+    assert rule not in names(check(dlq(60, arn="arn:not-a-dlq"), source))
 
 
 def test_bad_config_is_refused(tmp_path):

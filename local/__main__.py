@@ -8,7 +8,9 @@ import sys
 import threading
 from pathlib import Path
 
-from . import cloud, engine, offline, plan, policy
+import boto3
+
+from . import cloud, engine, offline, plan, policy, sqs_redrive
 from .errors import LocalError
 
 DEFAULT_PACK = Path("policies")
@@ -57,6 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument(
         "--fresh", action="store_true", help="start empty: discard the state kept in .slate/state"
     )
+    redrive_parser = commands.add_parser(
+        "redrive",
+        help="move a running local cloud's dead-letter messages back to their source queues",
+    )
+    redrive_parser.add_argument("-C", dest="directory", type=Path, default=Path.cwd())
+    redrive_parser.add_argument(
+        "--queue", help="one dead-letter queue, by name or URL (default: every one)"
+    )
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -68,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "up":
         return _up(args)
+    if args.command == "redrive":
+        return _redrive(args)
     deployment = engine.run(args.directory, args.stack, offline.OfflineBackend)
     if args.command == "policy":
         pack = policy.load_pack(args.pack)
@@ -78,6 +90,28 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(plan.as_json(deployment), indent=2, sort_keys=True))
     else:
         print(plan.as_text(deployment))
+    return 0
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    discovery = args.directory / cloud.DISCOVERY
+    if not discovery.is_file():
+        raise sqs_redrive.RedriveError(
+            f"no local cloud is running here ({discovery} is missing): start it with make dev"
+        )
+    endpoints = json.loads(discovery.read_text())
+    sqs = boto3.client(
+        "sqs",
+        region_name=endpoints["region"],
+        endpoint_url=endpoints["awsEndpoint"],
+        aws_access_key_id=cloud.LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=cloud.LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    moved = sqs_redrive.redrive(sqs, args.queue)
+    for move in moved:
+        print(f"{move.messages} moved from {move.dead_letter_queue} to {move.source_queue}")
+    if not moved:
+        print("no dead-letter queue")
     return 0
 
 

@@ -3,10 +3,15 @@ on onBookingUpdate while another user sees only the slot; and a burst of request
 exactly one booking per slot, with nothing left on the queue or in its dead-letter queue."""
 
 import asyncio
+import hashlib
+import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 import requests
 from gql import Client, gql
@@ -14,7 +19,7 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 
 from cloud_harness import aws, http_client, open_slot, start_cloud, stop_cloud, token
-from support import stack_variant
+from support import REPO, stack_variant
 
 REQUEST = """mutation($v: ID!, $s: ID!, $t: String!) {
   requestBooking(venueId: $v, slotId: $s, clientToken: $t) { bookingId status }
@@ -26,8 +31,12 @@ REQUESTS = 200
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    project = stack_variant(tmp_path_factory.mktemp("queue"), "e2e", {})
+def project(tmp_path_factory):
+    return stack_variant(tmp_path_factory.mktemp("queue"), "e2e", {})
+
+
+@pytest.fixture(scope="module")
+def cloud(project):
     process, discovery, port = start_cloud(project)
     yield discovery, port
     stop_cloud(process)
@@ -147,7 +156,8 @@ def burst_users(discovery: dict) -> list[str]:
 
 
 def published_slots(discovery: dict, owner: str, count: int) -> list[tuple[str, str]]:
-    venue = post(discovery, owner, 'mutation { createVenue(name: "Burst") { venueId } }')
+    """`count` open slots of a new venue."""
+    venue = post(discovery, owner, 'mutation { createVenue(name: "Queued") { venueId } }')
     venue_id = venue["data"]["createVenue"]["venueId"]
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
     publish = """mutation($v: ID!, $s: [NewSlotInput!]!) {
@@ -183,3 +193,44 @@ def wait_until_final(discovery: dict, booking_ids: list[str], timeout: float) ->
         time.sleep(0.2)
     assert len(final) == len(set(booking_ids)), "requests still pending"
     return final
+
+
+def test_make_redrive_sends_dead_letters_back_and_the_worker_books_them(cloud, project):
+    discovery, _ = cloud
+    alice = token(discovery, "alice@example.com")
+    [(venue, slot)] = published_slots(discovery, token(discovery, "olivia@example.com"), 1)
+    sqs = aws(discovery, "sqs")
+    [dlq] = [url for url in sqs.list_queues()["QueueUrls"] if "requests-dlq" in url]
+    sub = jwt.decode(alice, options={"verify_signature": False})["sub"]
+    request = {  # a request the worker gave up on, as the request workflow wrote it
+        "bookingId": hashlib.sha256(f"{sub}#dead-1".encode()).hexdigest(),
+        "userSub": sub,
+        "venueId": venue,
+        "slotId": slot,
+        "clientToken": "dead-1",
+        "failPayment": False,
+        "requestedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "correlationId": "dead-1",
+    }
+    sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(request))
+    moved = redrive_command(project, dlq)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith(f"1 moved from {dlq} to ") and "requests-queue" in moved.stdout
+    final = wait_until_final(discovery, [request["bookingId"]], timeout=30)
+    assert final[request["bookingId"]]["status"] == "CONFIRMED"
+    unknown = redrive_command(project, "nope")
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("error: nope is not a dead-letter queue here")
+
+
+def redrive_command(project, queue: str) -> subprocess.CompletedProcess:
+    """What `make redrive QUEUE=...` runs."""
+    return subprocess.run(
+        [sys.executable, "-m", "local", "redrive", "-C", str(project), "--queue", queue],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )

@@ -3,11 +3,14 @@ removals of hold markers) → `publishSlotUpdate` for every slot whose status ch
 `publishBookingUpdate` for every booking whose status changed, and the release of holds whose
 marker DynamoDB's TTL removed.
 
-Powertools batch processing reports each failed record as a batch item failure, so the event
-source mapping retries (bisecting) only what failed. Every step is idempotent: a redelivered
+The batch's updates are published first, all in one signed request; then Powertools batch
+processing goes through the records, reporting each failed one (a refused update, a malformed
+item, an unexpected record) as a batch item failure, so the event source mapping retries
+(bisecting) only what failed. Every step is idempotent: a redelivered
 batch republishes the same state, and a release only acts on a slot still held by its booking.
 """
 
+import functools
 import os
 from dataclasses import asdict
 from typing import Any
@@ -26,8 +29,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api_publisher import ApiPublisher
+from api_publisher import ApiPublisher, PublishFailed, Update
 from domain.entities import Booking, Hold, Slot
+from domain.errors import MalformedItem
 from domain.holds import HoldReleaser
 from domain.instants import now
 from domain.keys import BOOKING_PREFIX, HOLD_PREFIX, META, SLOT_PREFIX
@@ -85,18 +89,54 @@ def is_expired_hold(record: DynamoDBRecord) -> bool:
     )
 
 
-@tracer.capture_method
-def handle_record(record: DynamoDBRecord) -> None:
+def update_of(record: DynamoDBRecord) -> Update | None:
+    """The state to publish for a record: a slot's or a booking's new status, if it changed."""
     if is_slot_status_change(record):
-        slot = Slot.from_item(record.dynamodb.new_image)
-        publisher.slot(slot)
-        metrics.add_metric(name="SlotUpdatesPublished", unit=MetricUnit.Count, value=1)
-        logger.info("published", extra={"slot": slot.slot_id, "status": slot.status})
-    elif is_booking_status_change(record):
-        booking = Booking.from_item(record.dynamodb.new_image)
-        publisher.booking(booking)
-        metrics.add_metric(name="BookingUpdatesPublished", unit=MetricUnit.Count, value=1)
-        logger.info("published", extra={"booking": booking.booking_id, "status": booking.status})
+        return Slot.from_item(record.dynamodb.new_image)
+    if is_booking_status_change(record):
+        return Booking.from_item(record.dynamodb.new_image)
+    return None
+
+
+def publish_updates(records: list[Any]) -> tuple[dict[str, Update], dict[str, Exception]]:
+    """Publishes every update of the batch in one go: (sequence number → the update published,
+    sequence number → why its record fails)."""
+    updates: dict[str, Update] = {}
+    failures: dict[str, Exception] = {}
+    for raw in records:
+        if not isinstance(raw, dict):
+            continue  # the batch processor reports it
+        record = DynamoDBRecord(raw)
+        try:
+            update = update_of(record)
+        except (MalformedItem, KeyError, TypeError, ValueError) as error:
+            failures[record.dynamodb.sequence_number] = error
+            continue
+        if update is not None:
+            updates[record.dynamodb.sequence_number] = update
+    refusals = publisher.publish(list(updates.values())) if updates else []
+    for sequence, refusal in zip(list(updates), refusals, strict=True):
+        if refusal is not None:
+            failures[sequence] = PublishFailed(refusal)
+            del updates[sequence]
+    return updates, failures
+
+
+@tracer.capture_method
+def handle_record(
+    record: DynamoDBRecord, published: dict[str, Update], failures: dict[str, Exception]
+) -> None:
+    sequence = record.dynamodb.sequence_number
+    if sequence in failures:
+        raise failures[sequence]
+    if sequence in published:
+        update = published[sequence]
+        if isinstance(update, Slot):
+            metrics.add_metric(name="SlotUpdatesPublished", unit=MetricUnit.Count, value=1)
+            logger.info("published", extra={"slot": update.slot_id, "status": update.status})
+        else:
+            metrics.add_metric(name="BookingUpdatesPublished", unit=MetricUnit.Count, value=1)
+            logger.info("published", extra={"booking": update.booking_id, "status": update.status})
     elif is_expired_hold(record):
         hold = Hold.from_item(record.dynamodb.old_image)
         release = releaser.release(hold, int(now().timestamp()), delete_marker=False)
@@ -112,6 +152,11 @@ def handle_record(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = event.get("Records") if isinstance(event, dict) else None
+    published, failures = publish_updates(records if isinstance(records, list) else [])
     return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+        event=event,
+        record_handler=functools.partial(handle_record, published=published, failures=failures),
+        processor=processor,
+        context=context,
     )

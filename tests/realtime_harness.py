@@ -53,17 +53,19 @@ class PublishEndpoint:
         except SignatureError as error:
             return 401, {"errors": [{"errorType": "UnauthorizedException", "message": str(error)}]}
         request = json.loads(body)
-        [(kind, value)] = request["variables"].items()
-        mutation = PUBLISHED[kind]
-        assert f"{mutation}({kind}: ${kind})" in request["query"]
-        if value[f"{kind}Id"] in self.refuse:
-            return 200, {
-                "data": {mutation: None},
-                "errors": [{"errorType": "Unauthorized", "message": "refused by the test"}],
-            }
         self.signers.append(signer)
-        (self.published if kind == "slot" else self.published_bookings).append(value)
-        return 200, {"data": {mutation: value}}
+        data, errors = {}, []
+        for name, value in request["variables"].items():
+            kind, alias = name.rstrip("0123456789"), "u" + name.lstrip("abcdefghijklmnopqrstuvwxyz")
+            mutation = PUBLISHED[kind]
+            assert f"{alias}: {mutation}({kind}: ${name})" in request["query"]
+            if value[f"{kind}Id"] in self.refuse:
+                data[alias] = None
+                errors.append({"path": [alias], "errorType": "Unauthorized", "message": "no"})
+                continue
+            (self.published if kind == "slot" else self.published_bookings).append(value)
+            data[alias] = value
+        return 200, {"data": data, **({"errors": errors} if errors else {})}
 
 
 def _environment_secret(access_key: str) -> str | None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from api_publisher import ApiPublisher
 from domain import keys
 from domain.entities import Booking, Slot
 from domain.statuses import BookingStatus, SlotStatus
@@ -100,7 +101,7 @@ def test_slot_and_booking_status_changes_are_published_signed_for_appsync(realti
         "price": 4500,
         "status": "HELD",
     }
-    signer = realtime.endpoint.signers[0]
+    [signer] = realtime.endpoint.signers  # the whole batch in one signed request
     assert (signer.region, signer.service) == ("us-east-1", "appsync")
 
 
@@ -201,3 +202,14 @@ def test_the_sweeper_releases_expired_holds_through_the_index(realtime, request)
     }
     assert remaining == {"HOLD#b2"}
     assert realtime.sweep() == {"holds": 0, "slotsReopened": 0, "bookingsExpired": 0}
+
+
+def test_a_large_batch_is_published_in_requests_of_fifty_each_update_judged(realtime):
+    publisher = ApiPublisher(realtime.endpoint.url, "us-east-1", boto3.Session().get_credentials())
+    slots = [realtime.held_slot(f"b{n}", expires_in=timedelta(minutes=5))[0] for n in range(120)]
+    realtime.endpoint.refuse.add(slots[70].slot_id)
+    refusals = publisher.publish(slots)
+    assert len(realtime.endpoint.signers) == 3  # 50 + 50 + 20
+    assert [n for n, refusal in enumerate(refusals) if refusal] == [70]
+    assert "u20 was refused" in refusals[70]  # the 21st of the second request
+    assert len(realtime.endpoint.published) == 119

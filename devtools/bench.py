@@ -46,6 +46,10 @@ SEQUENTIAL_BOOKINGS = 30
 RACES, RACERS = 5, 20
 THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 3
 LIVE_UPDATES = 40
+REQUESTED_SLOTS = 100
+"""Each customer requests each of these through the queue: one booking and one refusal each."""
+REQUEST_POLL_SECONDS = 0.1
+MODEL = json.loads((REPO / "handlers" / "domain" / "model.json").read_text())
 IDLE_SECONDS = {"small": 10, "large": 30}
 IMPORT_RUNS = 3
 KILL_AFTER_SECONDS = 3.0
@@ -65,6 +69,10 @@ BOOK = (
     " bookSlot(venueId: $v, slotId: $s, clientToken: $t) { bookingId status } }"
 )
 WATCH = "subscription($v: ID!) { onSlotUpdate(venueId: $v) { slotId status } }"
+REQUEST = (
+    "mutation($v: ID!, $s: ID!, $t: String!) {"
+    " requestBooking(venueId: $v, slotId: $s, clientToken: $t) { bookingId status } }"
+)
 
 
 @dataclass
@@ -295,6 +303,50 @@ def _throughput_round(apis: list[Api], slots: Slots) -> float:
     return THROUGHPUT_BOOKINGS / elapsed
 
 
+def measure_requests(cloud: Cloud, apis: list[Api], slots: Slots) -> float:
+    """Seconds from the first `requestBooking` of a burst (each customer requests each of
+    `REQUESTED_SLOTS` slots, 10 at a time) to the last of its bookings' final states, read
+    from the table; each slot must end with exactly one booking."""
+    taken = [slots.take() for _ in range(REQUESTED_SLOTS)]
+    plan = [(api, pair, uuid.uuid4().hex) for pair in taken for api in apis]
+    with ThreadPoolExecutor(THROUGHPUT_CONCURRENCY) as pool:
+        began = time.perf_counter()
+        answers = list(pool.map(lambda p: p[0].data(REQUEST, v=p[1][0], s=p[1][1], t=p[2]), plan))
+    booking_ids = [a["requestBooking"]["bookingId"] for a in answers]
+    final = _final_states(cloud, booking_ids)
+    elapsed = time.perf_counter() - began
+    confirmed = {final[b]["slotId"] for b in booking_ids if final[b]["status"] == "CONFIRMED"}
+    if len(confirmed) != REQUESTED_SLOTS or len(final) != len(plan):
+        booked = f"{len(confirmed)} of {REQUESTED_SLOTS}"
+        raise AssertionError(f"{booked} slots booked through the queue")
+    return elapsed
+
+
+def _final_states(cloud: Cloud, booking_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each booking once it has left PENDING (BatchGetItem through the AWS endpoint)."""
+    dynamodb = cloud.aws("dynamodb")
+    [table] = dynamodb.list_tables()["TableNames"]
+    layout, prefix = MODEL["table"], MODEL["keyPrefixes"]["booking"]
+    final: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + 120
+    while len(final) < len(booking_ids):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(booking_ids) - len(final)} requests still pending")
+        pending = [b for b in booking_ids if b not in final]
+        for first in range(0, len(pending), 100):
+            keys = [
+                {layout["partitionKey"]: {"S": prefix + b}, layout["sortKey"]: {"S": MODEL["meta"]}}
+                for b in pending[first : first + 100]
+            ]
+            found = dynamodb.batch_get_item(RequestItems={table: {"Keys": keys}})
+            for item in found["Responses"][table]:
+                plain = {name: next(iter(value.values())) for name, value in item.items()}
+                if plain["status"] != "PENDING":
+                    final[plain["bookingId"]] = plain
+        time.sleep(REQUEST_POLL_SECONDS)
+    return final
+
+
 def measure_live(cloud: Cloud, jwt: str, venue: str, slot: str) -> tuple[float, float]:
     """Commit → subscriber: a slot's status flipped in the table (a conditional UpdateItem
     through the AWS endpoint), timed from the writer's acknowledgement to the subscriber's
@@ -424,6 +476,9 @@ def run_scenarios(cloud: Cloud, size: str, apis: list[Api], slots: Slots, rows: 
     rows["book"].values[size], rows["book99"].values[size] = measure_bookings(apis[0], slots)
     rows["race"].values[size] = measure_races(apis, slots)
     rows["throughput"].values[size] = measure_throughput(apis, slots)
+    requested = measure_requests(cloud, apis, slots)
+    rows["requested"].values[size] = requested
+    rows["requested_each"].values[size] = requested * 1000 / (REQUESTED_SLOTS * len(apis))
     probe_venue, probe_slot = slots.take()
     live = measure_live(cloud, apis[1].jwt, probe_venue, probe_slot)
     rows["live"].values[size], rows["live99"].values[size] = live
@@ -517,6 +572,12 @@ def main() -> int:
         "book99": Row("bookSlot, one at a time, p99", "< 100 ms", "ms"),
         "race": Row(f"{RACERS} racers for one slot, p99", "< 300 ms", "ms"),
         "throughput": Row("bookings at concurrency 10", ">= 40 /s", "/s"),
+        "requested": Row(
+            f"requestBooking burst of {REQUESTED_SLOTS * len(CUSTOMERS)}: to last final state",
+            "",
+            "s",
+        ),
+        "requested_each": Row("requestBooking burst: per request", "", "ms"),
         "live": Row("commit -> onSlotUpdate p50", "< 30 ms", "ms"),
         "live99": Row("commit -> onSlotUpdate p99", "< 100 ms", "ms"),
         "idle": Row("idle CPU (% of a core)", "< 2 %", "%"),
@@ -533,6 +594,7 @@ def main() -> int:
         slots.reads_venue = slots.venue("Bench reads")
         slots.publish(slots.reads_venue, 100)
         per_phase = SEQUENTIAL_BOOKINGS + RACES + THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS + 1
+        per_phase += REQUESTED_SLOTS
         slots.publish(booking_venue, per_phase, bookable=True)
         run_scenarios(cloud, "small", apis, slots, rows)
 

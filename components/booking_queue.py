@@ -10,15 +10,15 @@ from .express_workflow import express_state_machine
 from .iam import table_statement
 from .logs import checked_retention
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
+from .queues import dead_letter_queue
 from .request_definition import request_definition
-from .validation import checked, int_between, reject_unknown, require
+from .validation import int_setting, reject_unknown, require
 
 COMPONENT = "BookingQueue"
 VISIBILITY_PER_TIMEOUT = 6
 """AWS's advice for a queue that feeds a function: its visibility timeout is at least six
 times the function's timeout, so a batch being retried is not delivered again meanwhile."""
 RETENTION_SECONDS = 4 * 24 * 60 * 60
-DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60
 REQUEST_ITEM_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -110,17 +110,10 @@ class BookingQueue(pulumi.ComponentResource):
         retention = checked_retention(COMPONENT, args)
 
         def setting(argument: str, default: int, low: int, high: int) -> pulumi.Input[int]:
-            value = args.get(argument, default)
-            return checked(COMPONENT, argument, value, int_between(low, high))
+            return int_setting(COMPONENT, args, argument, default, low, high)
 
         timeout = setting("worker_timeout_seconds", 60, 10, 900)
-        dlq = aws.sqs.Queue(
-            f"{name}-dlq",
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-            sqs_managed_sse_enabled=True,
-            tags=tags,
-            opts=child,
-        )
+        dlq = dead_letter_queue(name, tags, child)
         queue = aws.sqs.Queue(
             f"{name}-queue",
             visibility_timeout_seconds=pulumi.Output.from_input(timeout).apply(

@@ -12,11 +12,11 @@ from .iam import service_role, table_statement
 from .layout import model
 from .logs import checked_retention
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
+from .queues import dead_letter_queue
 from .stream_filters import filter_patterns
-from .validation import checked, int_between, reject_unknown, require
+from .validation import int_setting, reject_unknown, require
 
 COMPONENT = "RealtimeFanout"
-DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60
 STREAM_READ_ACTIONS = [
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -119,8 +119,7 @@ class RealtimeFanout(pulumi.ComponentResource):
             publish_fields.append(args["publish_booking_field_arn"])
 
         def setting(argument: str, default: int, low: int, high: int) -> pulumi.Input[int]:
-            value = args.get(argument, default)
-            return checked(COMPONENT, argument, value, int_between(low, high))
+            return int_setting(COMPONENT, args, argument, default, low, high)
 
         function_settings = {
             "log_retention_days": checked_retention(COMPONENT, args),
@@ -129,13 +128,7 @@ class RealtimeFanout(pulumi.ComponentResource):
             ),
             "tags": tags,
         }
-        dlq = aws.sqs.Queue(
-            f"{name}-dlq",
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-            sqs_managed_sse_enabled=True,
-            tags=tags,
-            opts=child,
-        )
+        dlq = dead_letter_queue(name, tags, child)
         fanout = PythonFunction(
             f"{name}-fanout",
             {

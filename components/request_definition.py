@@ -25,7 +25,6 @@ from .saga_definition import (
     BOOKING_ID,
     DERIVED_BOOKING_ID,
     DYNAMODB_TRANSIENT,
-    GET_ITEM,
     NOT_FOUND,
     QUEUED_AT,
     SLOT_UNAVAILABLE,
@@ -37,6 +36,7 @@ from .saga_definition import (
     fail_state,
     ids_state,
     number_value,
+    read_state,
     retry_on,
     token_reused_choice,
 )
@@ -60,18 +60,7 @@ def request_definition(table_name: str, queue_url: str, lock_seconds: int) -> di
             "CheckInput": _check_input(),
             "InvalidInput": fail_state(VALIDATION_ERROR, "the request's input is malformed"),
             "DeriveBookingId": ids_state(DERIVED_BOOKING_ID, lock_seconds),
-            "ReadSlot": {
-                "Type": "Task",
-                "Resource": GET_ITEM,
-                "Parameters": {
-                    "TableName": table_name,
-                    "Key": names.slot_key(),
-                    "ConsistentRead": True,
-                },
-                "ResultPath": "$.slot",
-                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
-                "Next": "SlotExists",
-            },
+            "ReadSlot": read_state(table_name, names.slot_key(), "$.slot", "SlotExists"),
             "SlotExists": {
                 "Type": "Choice",
                 "Choices": [
@@ -101,18 +90,9 @@ def request_definition(table_name: str, queue_url: str, lock_seconds: int) -> di
                 ],
                 "Next": "Enqueue",
             },
-            "LookupRequest": {
-                "Type": "Task",
-                "Resource": GET_ITEM,
-                "Parameters": {
-                    "TableName": table_name,
-                    "Key": names.booking_key(),
-                    "ConsistentRead": True,
-                },
-                "ResultPath": "$.existing",
-                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
-                "Next": "IsRepeatedRequest",
-            },
+            "LookupRequest": read_state(
+                table_name, names.booking_key(), "$.existing", "IsRepeatedRequest"
+            ),
             "IsRepeatedRequest": _is_repeated_request(),
             "RequestPending": fail_state(
                 REQUEST_PENDING, "a request of yours for this slot is still pending"

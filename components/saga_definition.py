@@ -76,18 +76,7 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 DERIVED_BOOKING_ID, hold_ttl_seconds, created_at="$.requestedAt"
             ),
             "GenerateBookingId": ids_state("States.UUID()", hold_ttl_seconds),
-            "ReadSlot": {
-                "Type": "Task",
-                "Resource": GET_ITEM,
-                "Parameters": {
-                    "TableName": table_name,
-                    "Key": names.slot_key(),
-                    "ConsistentRead": True,
-                },
-                "ResultPath": "$.slot",
-                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
-                "Next": "SlotExists",
-            },
+            "ReadSlot": read_state(table_name, names.slot_key(), "$.slot", "SlotExists"),
             "SlotExists": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$.slot.Item", "IsPresent": True, "Next": "PlaceHold"}],
@@ -139,18 +128,9 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 ],
                 "Next": "TakePayment",
             },
-            "LookupBooking": {
-                "Type": "Task",
-                "Resource": GET_ITEM,
-                "Parameters": {
-                    "TableName": table_name,
-                    "Key": names.booking_key(),
-                    "ConsistentRead": True,
-                },
-                "ResultPath": "$.existing",
-                "Retry": [retry_on(DYNAMODB_TRANSIENT)],
-                "Next": "IsRepeatedRequest",
-            },
+            "LookupBooking": read_state(
+                table_name, names.booking_key(), "$.existing", "IsRepeatedRequest"
+            ),
             "IsRepeatedRequest": _is_repeated_request(names),
             "SlotUnavailable": fail_state(
                 SLOT_UNAVAILABLE, "the slot is held or booked by someone else"
@@ -631,6 +611,18 @@ def _formatted(template: str, *paths: str) -> dict:
 
 def number_value(path: str) -> dict:
     return {"N.$": f"States.Format('{{}}', {path})"}
+
+
+def read_state(table_name: str, key: dict, result_path: str, next_state: str) -> dict:
+    """A consistent GetItem into `result_path`, retried on DynamoDB's transient errors."""
+    return {
+        "Type": "Task",
+        "Resource": GET_ITEM,
+        "Parameters": {"TableName": table_name, "Key": key, "ConsistentRead": True},
+        "ResultPath": result_path,
+        "Retry": [retry_on(DYNAMODB_TRANSIENT)],
+        "Next": next_state,
+    }
 
 
 def retry_on(errors: list[str], interval: int = 1) -> dict:

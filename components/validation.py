@@ -77,6 +77,13 @@ def int_between(low: int, high: int) -> Callable[[Any], str | None]:
     return check
 
 
+def int_setting(  # noqa: PLR0917 - the argument and its bounds, as the docs state them
+    component: str, args: Mapping[str, Any], argument: str, default: int, low: int, high: int
+) -> Any:
+    """A whole-number argument, defaulted and checked to lie in [low, high]."""
+    return checked(component, argument, args.get(argument, default), int_between(low, high))
+
+
 def one_of(*choices: str) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in choices else f"must be one of {list(choices)}, got {value!r}"

@@ -5,6 +5,7 @@ import pytest
 from moto import mock_aws
 
 from domain import layout
+from queue_harness import provisioned
 from support import AWS_TEST_ENV
 
 
@@ -50,3 +51,17 @@ def booking_table(aws_env):
         )
         table.operations = operations
         yield table
+
+
+@pytest.fixture(scope="module")
+def provisioned_stack():
+    """The dev stack provisioned into moto (in-process), one per module."""
+    with provisioned() as stack:
+        yield stack
+
+
+@pytest.fixture
+def queued(provisioned_stack):
+    """That stack with its booking queues empty."""
+    provisioned_stack.empty()
+    return provisioned_stack

@@ -11,23 +11,10 @@ from botocore.exceptions import ClientError
 
 from domain import keys
 from local import stepfunctions
-from queue_harness import body, provisioned
+from queue_harness import body
 
 QUEUED_AT = "queuedAt"
 SERVICES = ("requests-worker", "booking-payment")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with provisioned() as queued:
-        yield queued
-
-
-@pytest.fixture
-def queued(stack):
-    """The stack with its queues empty."""
-    stack.empty()
-    return stack
 
 
 def requested(queued, slot, user, token, **extra) -> dict:

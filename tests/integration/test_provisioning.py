@@ -12,10 +12,9 @@ from domain.entities import Slot
 from domain.instants import format_instant
 from local import engine
 from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws
 from local.provisioning import ProvisioningBackend
 from local.stepfunctions import start_sync_execution
-from support import AWS_TEST_ENV, REPO
+from support import REPO
 
 REGION = "us-east-1"
 
@@ -25,15 +24,9 @@ def client(service: str):
 
 
 @pytest.fixture(scope="module")
-def cloud():
+def cloud(provisioned_stack):
     """One provisioned dev stack for the module (tests only read it, or add their own items)."""
-    runtime = LambdaRuntime()
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in AWS_TEST_ENV.items():
-            patch.setenv(name, value)
-        with mock_aws(config=MOTO_CONFIG), local_aws(runtime):
-            deployment = engine.run(REPO, "dev", ProvisioningBackend.factory(client, runtime))
-            yield deployment, runtime
+    return provisioned_stack.deployment, provisioned_stack.runtime
 
 
 def test_the_table_is_created_as_declared(cloud):

@@ -13,7 +13,6 @@ from api_harness import PUBLIC, SYSTEM, user
 from domain import keys
 from local.appsync import GraphQLEngine, LocalServices, deployed_apis
 from local.lambda_runtime import LambdaRuntime
-from queue_harness import provisioned
 
 REQUEST = """mutation($v: ID!, $s: ID!, $t: String!, $f: Boolean) {
   requestBooking(venueId: $v, slotId: $s, clientToken: $t, failPayment: $f) {
@@ -26,18 +25,6 @@ BOOK = """mutation($v: ID!, $s: ID!, $t: String) {
 BOOKING = "query($b: ID!) { booking(bookingId: $b) { status failureReason createdAt } }"
 WATCH = "subscription { onBookingUpdate { bookingId status } }"
 ANN, BEN = user("ann"), user("ben")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with provisioned() as queued:
-        yield queued
-
-
-@pytest.fixture
-def queued(stack):
-    stack.empty()
-    return stack
 
 
 def call(queued, caller, query, headers=None, **variables) -> dict:

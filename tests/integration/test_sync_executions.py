@@ -136,3 +136,36 @@ def test_state_data_is_copied_as_json_and_anything_else_deeply():
     other = {"when": datetime(2026, 1, 1, tzinfo=UTC), "set": {1, 2}}
     copied = json_copy(other)
     assert copied == other and copied["set"] is not other["set"]
+
+
+def test_a_boto3_client_in_the_process_gets_the_apis_answer(machine):
+    """What a function's own client sees (the queue worker's): moto alone would answer that
+    StartSyncExecution is not implemented."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = machine(ECHO)
+    answered = sfn.start_sync_execution(stateMachineArn=arn, name="trace-7", input='{"a": 1}')
+    assert (answered["status"], json.loads(answered["output"])) == ("SUCCEEDED", {"a": 1})
+    assert answered["name"] == "trace-7" and answered["executionArn"].endswith(":trace-7")
+    assert answered["stopDate"] >= answered["startDate"]
+    failed = sfn.start_sync_execution(stateMachineArn=machine(REFUSE), input="{}")
+    assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Nope", "said no")
+    assert not kept_executions(arn)
+
+
+@pytest.mark.parametrize(
+    ("arn", "given", "code"),
+    [
+        (None, "not json", "InvalidExecutionInput"),
+        (
+            "arn:aws:states:us-east-1:123456789012:stateMachine:gone",
+            "{}",
+            "StateMachineDoesNotExist",
+        ),
+    ],
+)
+def test_a_boto3_client_is_refused_as_the_api_refuses(machine, arn, given, code):
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    with pytest.raises(ClientError) as refused:
+        sfn.start_sync_execution(stateMachineArn=arn or machine(ECHO), input=given)
+    assert refused.value.response["Error"]["Code"] == code
+    assert refused.value.operation_name == "StartSyncExecution"

@@ -1,0 +1,112 @@
+"""`make smoke` against the local cloud, through both of its ways in: the discovery file, and
+an outputs file shaped like `pulumi stack output --json` (its AWS calls sent to the local cloud
+by `AWS_ENDPOINT_URL`, as boto3 reads it) — users created and deleted through Cognito's admin
+API either way, and deleted too when the run fails."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cloud_harness import aws, start_cloud, stop_cloud
+from support import REPO, stack_variant
+
+CHECKS = [
+    "sign-in: an owner and two customers, made for this run",
+    "a venue with slots",
+    "a booking seen live by a second user",
+    "a 10-way race, exactly one winner",
+    "a declined payment, compensated and seen live",
+    "a cancellation",
+    "myBookings isolation",
+    "denials",
+    "requestBooking followed live to its end",
+    "clean-up: the run's open slots closed",
+    "clean-up: the run's users deleted",
+]
+OUTPUT_KEYS = ("graphqlUrl", "realtimeUrl", "region", "userPoolId", "userPoolClientId")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return stack_variant(tmp_path_factory.mktemp("smoke"), "e2e", {})
+
+
+@pytest.fixture(scope="module")
+def cloud(project):
+    process, discovery, _ = start_cloud(project)
+    yield discovery
+    stop_cloud(process)
+
+
+def smoke(*options: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """What `make smoke` runs."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "devtools" / "smoke.py"), *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp", **(env or {})},
+    )
+
+
+def smoke_users(discovery: dict) -> list[str]:
+    listed = aws(discovery, "cognito-idp").list_users(UserPoolId=discovery["userPoolId"])
+    return [u["Username"] for u in listed["Users"] if u["Username"].startswith("smoke-")]
+
+
+def assert_passed(run: subprocess.CompletedProcess) -> None:
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    for check in CHECKS:
+        assert any(line.startswith(f"ok   {check} (") for line in lines), (check, run.stdout)
+    assert lines[-1] == "passed: 0 of the checks failed"
+
+
+def test_smoke_through_the_discovery_file(cloud, project):
+    run = smoke("-C", str(project))
+    assert_passed(run)
+    assert smoke_users(cloud) == []
+
+
+def test_smoke_through_a_stack_outputs_file(cloud, tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({key: cloud[key] for key in OUTPUT_KEYS} | {"apiKey": None}))
+    local_aws = {
+        "AWS_ENDPOINT_URL": cloud["awsEndpoint"],
+        "AWS_ACCESS_KEY_ID": "ops",
+        "AWS_SECRET_ACCESS_KEY": "ops",
+    }
+    run = smoke("--outputs", str(outputs), "-C", str(tmp_path), env=local_aws)
+    assert_passed(run)
+    assert run.stdout.startswith(f"smoke against {cloud['graphqlUrl']}")
+    assert smoke_users(cloud) == []
+
+
+def test_a_failing_run_exits_non_zero_and_still_deletes_its_users(cloud, tmp_path):
+    outputs = tmp_path / "outputs.json"
+    broken = {key: cloud[key] for key in OUTPUT_KEYS} | {"graphqlUrl": "http://127.0.0.1:9/graphql"}
+    outputs.write_text(json.dumps(broken))
+    local_aws = {
+        "AWS_ENDPOINT_URL": cloud["awsEndpoint"],
+        "AWS_ACCESS_KEY_ID": "ops",
+        "AWS_SECRET_ACCESS_KEY": "ops",
+    }
+    run = smoke("--outputs", str(outputs), "-C", str(tmp_path), env=local_aws)
+    assert run.returncode == 1
+    assert "FAIL a venue with slots" in run.stdout
+    assert "ok   clean-up: the run's users deleted" in run.stdout
+    assert smoke_users(cloud) == []
+
+
+def test_nowhere_to_point_is_one_error_line(tmp_path):
+    run = smoke("-C", str(tmp_path))
+    assert run.returncode == 2
+    assert run.stderr.startswith("error: no local cloud is running")
+    missing = tmp_path / "outputs.json"
+    missing.write_text(json.dumps({"graphqlUrl": "x"}))
+    run = smoke("--outputs", str(missing))
+    assert run.returncode == 2 and "the stack outputs lack realtimeUrl" in run.stderr

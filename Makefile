@@ -9,7 +9,7 @@ PIP_VERSION := 26.0.1
 STACK ?= dev
 PORT ?= 4000
 
-.PHONY: dev test unit integration lint format plan policy bench smoke redrive constraints clean
+.PHONY: dev test unit integration lint format plan policy bench smoke watch redrive constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Slate needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -56,6 +56,10 @@ policy: $(STAMP)
 ## end-to-end checks of the running local cloud, else of STACK's outputs (OUTPUTS=file: of those)
 smoke: $(STAMP)
 	$(BIN)/python devtools/smoke.py --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
+
+## a venue's slot changes, live, until Ctrl-C (VENUE=id; else the first venue)
+watch: $(STAMP)
+	$(BIN)/python devtools/watch.py --stack $(STACK) $(if $(VENUE),--venue $(VENUE)) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
 ## move the running local cloud's dead-letter messages back to their queues (QUEUE=name: one)
 redrive: $(STAMP)

@@ -15,8 +15,6 @@ Slate-specific (it books slots), so it lives here and not in `local/`.
 
 import argparse
 import asyncio
-import json
-import subprocess
 import sys
 import time
 import uuid
@@ -28,14 +26,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
+from stack_target import StackNotFound, Target, find_target
 
-DISCOVERY = Path(".slate") / "local.json"
 OWNERS_GROUP = "owners"
 RACERS = 10
 SLOTS = 6
@@ -66,53 +63,6 @@ WATCH_BOOKINGS = "subscription { onBookingUpdate { bookingId status } }"
 
 class SmokeError(Exception):
     """What a check found wrong."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the stack answers."""
-
-    graphql_url: str
-    realtime_url: str
-    region: str
-    user_pool_id: str
-    client_id: str
-    aws_endpoint: str | None = None
-    """The local cloud's AWS endpoint; None: wherever boto3 sends calls."""
-
-    @classmethod
-    def from_discovery(cls, discovery: dict[str, Any]) -> "Target":
-        return cls(
-            discovery["graphqlUrl"],
-            discovery["realtimeUrl"],
-            discovery["region"],
-            discovery["userPoolId"],
-            discovery["userPoolClientId"],
-            discovery["awsEndpoint"],
-        )
-
-    @classmethod
-    def from_outputs(cls, outputs: dict[str, Any]) -> "Target":
-        missing = [
-            k
-            for k in ("graphqlUrl", "realtimeUrl", "region", "userPoolId", "userPoolClientId")
-            if not outputs.get(k)
-        ]
-        if missing:
-            raise SmokeError(f"the stack outputs lack {', '.join(missing)}")
-        return cls(
-            outputs["graphqlUrl"],
-            outputs["realtimeUrl"],
-            outputs["region"],
-            outputs["userPoolId"],
-            outputs["userPoolClientId"],
-        )
-
-    def cognito(self) -> Any:
-        extra = {"endpoint_url": self.aws_endpoint} if self.aws_endpoint else {}
-        if self.aws_endpoint:  # the local cloud accepts any keys
-            extra |= {"aws_access_key_id": "smoke", "aws_secret_access_key": "smoke"}
-        return boto3.client("cognito-idp", region_name=self.region, **extra)
 
 
 @dataclass
@@ -234,12 +184,7 @@ class Run:
             GroupName=OWNERS_GROUP,
         )
         for user in self.users.values():
-            answer = cognito.initiate_auth(
-                ClientId=self.target.client_id,
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
-            )
-            user.jwt = answer["AuthenticationResult"]["IdToken"]
+            user.jwt = self.target.sign_in(user.username, user.password)
         return ", ".join(u.username for u in self.users.values())
 
     def delete_users(self) -> str:
@@ -384,30 +329,6 @@ class Run:
         return 1 if self.failures else 0
 
 
-def target(outputs_file: Path | None, stack: str, directory: Path) -> Target:
-    if outputs_file is not None:
-        return Target.from_outputs(json.loads(outputs_file.read_text()))
-    discovery = directory / DISCOVERY
-    if discovery.is_file():
-        return Target.from_discovery(json.loads(discovery.read_text()))
-    try:
-        printed = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except FileNotFoundError as error:
-        raise SmokeError(
-            "no local cloud is running (no .slate/local.json) and the Pulumi CLI is not "
-            "installed: start make dev, or give --outputs FILE"
-        ) from error
-    except subprocess.CalledProcessError as error:
-        raise SmokeError(f"pulumi stack output failed: {error.stderr.strip()}") from error
-    return Target.from_outputs(json.loads(printed))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make smoke", description=__doc__)
     parser.add_argument("--stack", default="dev", help="the stack whose outputs to use (dev)")
@@ -415,8 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-C", dest="directory", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
     try:
-        where = target(args.outputs, args.stack, args.directory)
-    except (SmokeError, OSError, ValueError) as error:
+        where = find_target(args.outputs, args.stack, args.directory)
+    except (StackNotFound, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"smoke against {where.graphql_url}", flush=True)

@@ -1,15 +1,16 @@
-"""`make smoke` against the local cloud, through both of its ways in: the discovery file, and
-an outputs file shaped like `pulumi stack output --json` (its AWS calls sent to the local cloud
-by `AWS_ENDPOINT_URL`, as boto3 reads it) — users created and deleted through Cognito's admin
-API either way, and deleted too when the run fails."""
+"""`make smoke` and `make watch` against the local cloud. Smoke goes in both ways: through the
+discovery file, and through an outputs file shaped like `pulumi stack output --json` (its AWS
+calls sent to the local cloud by `AWS_ENDPOINT_URL`, as boto3 reads it); users are created and
+deleted through Cognito's admin API either way, and deleted too when the run fails."""
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from cloud_harness import aws, start_cloud, stop_cloud
+from cloud_harness import aws, book, open_slot, start_cloud, stop_cloud, token
 from support import REPO, stack_variant
 
 CHECKS = [
@@ -110,3 +111,53 @@ def test_nowhere_to_point_is_one_error_line(tmp_path):
     missing.write_text(json.dumps({"graphqlUrl": "x"}))
     run = smoke("--outputs", str(missing))
     assert run.returncode == 2 and "the stack outputs lack realtimeUrl" in run.stderr
+
+
+def test_watch_prints_each_change_of_the_first_venue_with_old_and_new_status(cloud, project):
+    watcher = subprocess.Popen(
+        [sys.executable, str(REPO / "devtools" / "watch.py"), "-C", str(project), "--count", "2"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+    try:
+        lines = []
+        for line in watcher.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("watching venue"):
+                break
+        assert lines[-2] == "watching Chez Slate (make watch VENUE=<id> for another)", lines
+        alice = token(cloud, "alice@example.com")
+        venue, slot = open_slot(cloud, alice)
+        assert book(cloud, alice, venue, slot)["status"] == "CONFIRMED"
+        rest, _ = watcher.communicate(timeout=30)
+    finally:
+        watcher.kill()
+    changes = rest.splitlines()
+    assert len(changes) == 2, changes
+    for line, change in zip(changes, ["OPEN → HELD", "HELD → BOOKED"], strict=True):
+        stamp, slot_id, starts, status = line.split("  ")
+        assert (slot_id, status) == (slot, change)
+        assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", stamp)
+        assert re.fullmatch(r"starts \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", starts)
+    assert watcher.returncode == 0
+
+
+def test_watch_without_credentials_on_a_deployed_stack_says_what_to_give(tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({key: "x" for key in OUTPUT_KEYS}))
+    run = subprocess.run(
+        [sys.executable, str(REPO / "devtools" / "watch.py"), "--outputs", str(outputs)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+    assert run.returncode == 2
+    assert (
+        run.stderr == "error: give --username and --password (or SLATE_USERNAME, SLATE_PASSWORD)\n"
+    )

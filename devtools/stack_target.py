@@ -1,0 +1,99 @@
+"""Where a Slate stack answers, for the tools that talk to one (`make smoke`, `make watch`):
+the local cloud's discovery file, a `pulumi stack output --json` file, or the CLI's outputs."""
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+DISCOVERY = Path(".slate") / "local.json"
+
+
+class StackNotFound(Exception):
+    """Nothing to point at, or outputs that lack what the tools need."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the stack answers."""
+
+    graphql_url: str
+    realtime_url: str
+    region: str
+    user_pool_id: str
+    client_id: str
+    aws_endpoint: str | None = None
+    """The local cloud's AWS endpoint; None: wherever boto3 sends calls."""
+    demo_users: tuple[dict[str, Any], ...] = ()
+    """The local cloud's seeded users (username, password, groups)."""
+
+    @classmethod
+    def from_discovery(cls, discovery: dict[str, Any]) -> "Target":
+        return cls(
+            discovery["graphqlUrl"],
+            discovery["realtimeUrl"],
+            discovery["region"],
+            discovery["userPoolId"],
+            discovery["userPoolClientId"],
+            discovery["awsEndpoint"],
+            tuple(discovery.get("users") or ()),
+        )
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any]) -> "Target":
+        missing = [
+            k
+            for k in ("graphqlUrl", "realtimeUrl", "region", "userPoolId", "userPoolClientId")
+            if not outputs.get(k)
+        ]
+        if missing:
+            raise StackNotFound(f"the stack outputs lack {', '.join(missing)}")
+        return cls(
+            outputs["graphqlUrl"],
+            outputs["realtimeUrl"],
+            outputs["region"],
+            outputs["userPoolId"],
+            outputs["userPoolClientId"],
+        )
+
+    def sign_in(self, username: str, password: str) -> str:
+        """An ID token (password auth, as the app client allows)."""
+        answer = self.cognito().initiate_auth(
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+        return answer["AuthenticationResult"]["IdToken"]
+
+    def cognito(self) -> Any:
+        extra = {"endpoint_url": self.aws_endpoint} if self.aws_endpoint else {}
+        if self.aws_endpoint:  # the local cloud accepts any keys
+            extra |= {"aws_access_key_id": "smoke", "aws_secret_access_key": "smoke"}
+        return boto3.client("cognito-idp", region_name=self.region, **extra)
+
+
+def find_target(outputs_file: Path | None, stack: str, directory: Path) -> Target:
+    if outputs_file is not None:
+        return Target.from_outputs(json.loads(outputs_file.read_text()))
+    discovery = directory / DISCOVERY
+    if discovery.is_file():
+        return Target.from_discovery(json.loads(discovery.read_text()))
+    try:
+        printed = subprocess.run(
+            ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except FileNotFoundError as error:
+        raise StackNotFound(
+            "no local cloud is running (no .slate/local.json) and the Pulumi CLI is not "
+            "installed: start make dev, or give --outputs FILE"
+        ) from error
+    except subprocess.CalledProcessError as error:
+        raise StackNotFound(f"pulumi stack output failed: {error.stderr.strip()}") from error
+    return Target.from_outputs(json.loads(printed))

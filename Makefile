@@ -20,7 +20,7 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 
 ## the whole platform on this machine until Ctrl-C, resuming the state kept in .slate/ (FRESH=1: start empty)
 dev: $(STAMP)
-	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh)
+	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh) $(if $(VERBOSE),--verbose)
 
 ## every test, as CI runs it: lint, format check, then the unit and integration tiers
 test: $(STAMP) lint

@@ -59,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument(
         "--fresh", action="store_true", help="start empty: discard the state kept in .slate/state"
     )
+    up_parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the functions' own log lines too (always in .slate/logs/<function>.log)",
+    )
     redrive_parser = commands.add_parser(
         "redrive",
         help="move a running local cloud's dead-letter messages back to their source queues",
@@ -123,6 +128,7 @@ def _up(args: argparse.Namespace) -> int:
         ttl_delay_seconds=args.ttl_delay,
         schedule_seconds=args.schedule_every,
         fresh=args.fresh,
+        verbose=args.verbose,
     )
     local = cloud.LocalCloud(args.directory, args.stack, settings)
     stopped = threading.Event()
@@ -139,6 +145,8 @@ def _up(args: argparse.Namespace) -> int:
     print(f"Discovery  {args.directory.resolve() / cloud.DISCOVERY}")
     state = args.directory.resolve() / cloud.STATE
     print(f"State      {state} ({'resumed' if local.resumed else 'new'}; FRESH=1 starts empty)")
+    logs = args.directory.resolve() / cloud.LOGS
+    print(f"Logs       {logs}/<function>.log (VERBOSE=1 shows them here too)")
     print("Ready. Ctrl-C stops everything.", flush=True)
     stopped.wait()
     local.stop()

@@ -36,6 +36,7 @@ from moto.server import ThreadedMotoServer
 
 from . import engine, persistence, wakeups
 from .appsync import GraphQLEngine, LocalServices, deployed_apis
+from .console import Console, routing_output
 from .event_sources import QueueMapping, StreamMapping
 from .gateway import Authorizer, gateway_app, serving
 from .gateway.server import HOST, ensure_free, free_port
@@ -49,6 +50,8 @@ from .ttl import TtlExpiry
 from .wakeups import TTL, Waker, seconds_until_visible
 
 DISCOVERY = Path(".slate") / "local.json"
+LOGS = Path(".slate") / "logs"
+"""Each function's own output: `<function>.log`."""
 LOCK = Path(".slate") / "lock"
 STATE = Path(".slate") / "state"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret"}
@@ -86,6 +89,8 @@ class Settings:
     start only: a resumed cloud has what the seed made)."""
     fresh: bool = False
     """Start empty: the saved state is discarded."""
+    verbose: bool = False
+    """Show the functions' own output on the terminal too, not only in their log files."""
 
 
 @dataclass
@@ -124,6 +129,7 @@ class LocalCloud:
             os.environ.setdefault(name, value)
         os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
         port, moto_port = self._ports()
+        console = self._console()
         server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
         server.start()
         self._exit.callback(server.stop)
@@ -173,6 +179,7 @@ class LocalCloud:
                 authorizer,
                 self.settings.keep_alive_seconds,
                 before_acknowledging=snapshots.flush,
+                observer=console.operation,
             )
             self._exit.enter_context(serving(app, port))
         self._warm_up()
@@ -199,6 +206,15 @@ class LocalCloud:
         path.write_text(json.dumps(self.discovery, indent=2))
         self._exit.callback(path.unlink, missing_ok=True)
         return self.discovery
+
+    def _console(self) -> Console:
+        """The terminal's lines, and each function's output to its log; in place before any
+        handler is imported (a logger keeps the stream it was given)."""
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the AWS endpoint's access log
+        console = Console(sys.stdout, self.directory / LOGS, self.settings.verbose)
+        self._exit.enter_context(routing_output(console))
+        self.lambdas.observer = console.invoked
+        return console
 
     def _ports(self) -> tuple[int, int]:
         """The gateway's port and moto's: each as chosen (once checked free), else a free one."""
@@ -301,7 +317,7 @@ class LocalCloud:
         ttl = TtlExpiry(self.region, self.settings.ttl_delay_seconds)
         sources.append(("ttl", _earliest(ttl.sweep, ttl.seconds_until_due), ttl.sweep, Waker(TTL)))
         for schedule in self.deployment.of_type(SCHEDULE):
-            tick = self._schedule(schedule.inputs)
+            tick = self._schedule(schedule.name, schedule.inputs)
             sources.append((f"schedule {schedule.name}", tick, lambda: 0, Waker()))
         return sources
 
@@ -311,7 +327,7 @@ class LocalCloud:
         for name, pump, _, waker in sources:
             pumps.start(name, pump, waker)
 
-    def _schedule(self, inputs: dict[str, Any]) -> Pump:
+    def _schedule(self, name: str, inputs: dict[str, Any]) -> Pump:
         match = RATE.match(inputs.get("scheduleExpression", ""))
         if not match:
             raise engine.EngineError(f"unsupported schedule {inputs.get('scheduleExpression')!r}")
@@ -324,7 +340,7 @@ class LocalCloud:
         def tick() -> float:
             if time.monotonic() >= due[0]:
                 due[0] = max(due[0] + interval, time.monotonic())
-                self.lambdas.invoke(target, json.dumps({}))
+                self.lambdas.invoke(target, json.dumps({}), f"schedule {name}")
             return max(0.0, due[0] - time.monotonic())
 
         return tick

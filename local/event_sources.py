@@ -201,8 +201,9 @@ class StreamMapping:
                 pending.appendleft((retry, attempt + 1))
 
     def _invoke(self, records: list[dict[str, Any]]) -> tuple[str | None, dict[str, Any] | None]:
+        table = self.inputs["eventSourceArn"].split("/")[1]
         invocation = self.lambdas.invoke(
-            self.inputs["functionName"], json.dumps({"Records": records})
+            self.inputs["functionName"], json.dumps({"Records": records}), f"stream of {table}"
         )
         payload = json.loads(invocation.payload or b"null")
         return invocation.function_error, payload if isinstance(payload, dict) else None
@@ -343,7 +344,9 @@ class QueueMapping:
         failed: list[dict[str, Any]] = []
         if kept:
             invocation = self.lambdas.invoke(
-                self.inputs["functionName"], json.dumps({"Records": kept})
+                self.inputs["functionName"],
+                json.dumps({"Records": kept}),
+                f"queue {arn.rsplit(':', 1)[-1]}",
             )
             payload = json.loads(invocation.payload or b"null")
             partial = "ReportBatchItemFailures" in (self.inputs.get("functionResponseTypes") or [])

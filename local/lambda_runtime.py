@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,20 @@ from typing import Any
 
 FUNCTION_ERROR_HEADER = "x-amz-function-error"
 _invoking = threading.local()
-"""`.runtime`: the runtime whose turn this thread holds (it is running a function)."""
+"""`.runtime`: the runtime whose turn this thread holds; `.function`: the function this thread
+is running, if any."""
+Observer = Callable[["Invoked"], None]
+
+
+@dataclass(frozen=True)
+class Invoked:
+    """One invocation, as it ended: what a console shows."""
+
+    function: str
+    trigger: str
+    milliseconds: float
+    error: str | None
+    """The error type of a failed invocation; None when it succeeded."""
 
 
 class UnknownFunction(LookupError):
@@ -71,10 +84,12 @@ class LambdaContext:
 
 
 class LambdaRuntime:
-    def __init__(self) -> None:
+    def __init__(self, observer: Observer | None = None) -> None:
         self._functions: dict[str, FunctionSpec] = {}
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
+        self.observer = observer
+        """Told of each invocation as it ends."""
 
     def register(self, spec: FunctionSpec) -> None:
         self._functions[spec.name] = spec
@@ -87,15 +102,26 @@ class LambdaRuntime:
             raise UnknownFunction(f"no function {name_or_arn!r} is registered")
         return spec
 
-    def invoke(self, name_or_arn: str, payload: bytes | str | None) -> Invocation:
+    def invoke(
+        self, name_or_arn: str, payload: bytes | str | None, trigger: str = "Invoke"
+    ) -> Invocation:
+        """Runs the function on `payload`; `trigger` says what invoked it (for observers)."""
         spec = self.spec(name_or_arn)
         event = json.loads(payload or "{}")
-        with self._turn(), _environment(spec.environment):
+        began = time.perf_counter()
+        error_type = None
+        with self._turn(), _environment(spec.environment), _running(spec.name):
             try:
-                result = self._handler(spec)(event, LambdaContext(spec))
+                invocation = Invocation(
+                    json.dumps(self._handler(spec)(event, LambdaContext(spec))).encode()
+                )
             except Exception as error:
-                return Invocation(_error_payload(error), function_error="Unhandled")
-        return Invocation(json.dumps(result).encode())
+                error_type = type(error).__name__
+                invocation = Invocation(_error_payload(error), function_error="Unhandled")
+        if self.observer is not None:
+            ms = (time.perf_counter() - began) * 1000
+            self.observer(Invoked(spec.name, trigger, ms, error_type))
+        return invocation
 
     def preload(self) -> None:
         """Imports every function's handler now (each with its environment), so no first
@@ -137,6 +163,21 @@ class LambdaRuntime:
             loader_spec.loader.exec_module(module)
             self._modules[spec.name] = module
         return getattr(self._modules[spec.name], function_name)
+
+
+def current_function() -> str | None:
+    """The function this thread is running, if any (its output is that function's)."""
+    return getattr(_invoking, "function", None)
+
+
+@contextmanager
+def _running(function: str) -> Iterator[None]:
+    outer = current_function()
+    _invoking.function = function
+    try:
+        yield
+    finally:
+        _invoking.function = outer
 
 
 @contextmanager

@@ -94,6 +94,9 @@ from .dynamodb_expressions import parsing_once
 from .inprocess_dynamodb import answering_in_process
 from .lambda_runtime import FUNCTION_ERROR_HEADER, LambdaRuntime, UnknownFunction
 
+TRIGGER_HEADER = "x-slate-trigger"
+"""Tells the Lambda route what invoked a function (the state machine's tasks say so)."""
+
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
@@ -114,9 +117,9 @@ _full_table_reads = [0]
 
 @contextmanager
 def route_lambda(runtime: LambdaRuntime) -> Iterator[None]:
-    def invoke(_backend, function_name, _qualifier, body, _headers, response_headers):
+    def invoke(_backend, function_name, _qualifier, body, headers, response_headers):
         try:
-            invocation = runtime.invoke(function_name, body)
+            invocation = runtime.invoke(function_name, body, headers.get(TRIGGER_HEADER, "Invoke"))
         except UnknownFunction:
             raise UnknownFunctionException(function_name) from None
         if invocation.function_error:
@@ -144,7 +147,8 @@ def direct_lambda_tasks() -> Iterator[None]:
         body = lambda_eval_utils.to_payload_type(parameters.get("Payload"))
         headers: dict[str, Any] = {}
         try:
-            payload = backend.invoke(parameters["FunctionName"], None, body, {}, headers)
+            trigger = {TRIGGER_HEADER: "state machine"}
+            payload = backend.invoke(parameters["FunctionName"], None, body, trigger, headers)
         except JsonRESTError as error:
             raise as_client_error(error, "Invoke") from error
         response: dict[str, Any] = {

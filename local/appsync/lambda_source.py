@@ -21,7 +21,9 @@ class LambdaSource:
         ):
             return SourceResult.failed("MappingTemplate", "a Lambda request needs operation Invoke")
         try:
-            invocation = self.runtime.invoke(self.function_arn, json.dumps(request.get("payload")))
+            invocation = self.runtime.invoke(
+                self.function_arn, json.dumps(request.get("payload")), "AppSync"
+            )
         except UnknownFunction as error:
             return SourceResult.failed("Lambda:ResourceNotFoundException", str(error))
         if request.get("invocationType") == "Event":

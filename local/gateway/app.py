@@ -7,7 +7,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from ..appsync import GraphQLEngine
 from .auth import Authorizer
-from .graphql_http import http_endpoint
+from .graphql_http import OperationObserver, http_endpoint
 from .realtime import INIT_TIMEOUT_SECONDS, RealtimeEndpoint
 from .subscriptions import OUTBOX_LIMIT, SubscriptionHub
 
@@ -20,6 +20,7 @@ def gateway_app(
     init_timeout_seconds: float = INIT_TIMEOUT_SECONDS,
     outbox_limit: int = OUTBOX_LIMIT,
     before_acknowledging: Callable[[], None] | None = None,
+    observer: OperationObserver | None = None,
 ) -> Starlette:
     """`before_acknowledging` runs before a mutation's answer is sent (the local cloud makes
     its changes durable there)."""
@@ -36,7 +37,7 @@ def gateway_app(
         routes=[
             Route(
                 "/graphql",
-                http_endpoint(engine, authorizer, hub, before_acknowledging),
+                http_endpoint(engine, authorizer, hub, before_acknowledging, observer),
                 methods=["POST"],
             ),
             WebSocketRoute("/graphql", realtime.handle),

@@ -12,7 +12,10 @@ import asyncio
 import json
 import logging
 import threading
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import FieldNode, OperationDefinitionNode, OperationType, get_operation_ast
@@ -30,6 +33,9 @@ MAX_BODY_BYTES = 1024 * 1024
 TOO_LARGE = "PayloadTooLargeException"
 
 logger = logging.getLogger(__name__)
+OperationObserver = Callable[[Caller | None, str, str, float], None]
+"""Told of each request as it is answered: (caller, `mutation bookSlot`, `ok` or the error
+type, milliseconds); the caller is None when it was refused before the engine."""
 
 
 class _TooLarge(Exception):
@@ -46,19 +52,28 @@ def http_endpoint(
     authorizer: Authorizer,
     hub: SubscriptionHub,
     before_acknowledging: Callable[[], None] | None = None,
+    observer: OperationObserver | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def graphql(request: Request) -> Response:
+        began = time.perf_counter()
+        answered = await answer(request)
+        if observer is not None:
+            ms = (time.perf_counter() - began) * 1000
+            observer(answered.caller, answered.operation, answered.outcome, ms)
+        return answered.response
+
+    async def answer(request: Request) -> _Answered:
         try:
             caller, body = await _authenticated(request, authorizer)
         except Unauthorized as error:
-            return _refusal(401, "UnauthorizedException", str(error))
+            return _refused(401, "UnauthorizedException", str(error))
         except _TooLarge:
-            return _refusal(413, TOO_LARGE, f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+            return _refused(413, TOO_LARGE, f"The request body exceeds {MAX_BODY_BYTES} bytes.")
         except ClientDisconnect:
-            return Response(status_code=400)
+            return _Answered(Response(status_code=400), None, "-", "ClientDisconnect")
         payload, problem = _payload(body)
         if problem:
-            return _refusal(400, MALFORMED, problem)
+            return _refused(400, MALFORMED, problem, caller)
         cancelled = threading.Event()
         response = await _while_connected(
             request,
@@ -79,12 +94,40 @@ def http_endpoint(
                     await run_in_threadpool(before_acknowledging)
                 except Exception:  # not durable: not acknowledged either
                     logger.exception("a mutation's changes could not be made durable")
-                    return _refusal(500, "InternalFailure", "An internal failure occurred.")
+                    message = "An internal failure occurred."
+                    return _refused(500, "InternalFailure", message, caller)
             for field_name, value in _mutation_results(operation, response.body):
                 hub.publish(field_name, value)
-        return JSONResponse(response.body, response.status)
+        errors = response.body.get("errors") or [{}]
+        outcome = (errors[0].get("errorType") or "error") if "errors" in response.body else "ok"
+        return _Answered(
+            JSONResponse(response.body, response.status), caller, _label(operation), outcome
+        )
 
     return graphql
+
+
+@dataclass(frozen=True)
+class _Answered:
+    response: Response
+    caller: Caller | None
+    operation: str
+    outcome: str
+
+
+def _refused(status: int, error_type: str, message: str, caller: Caller | None = None) -> _Answered:
+    return _Answered(_refusal(status, error_type, message), caller, "-", error_type)
+
+
+def _label(operation: OperationDefinitionNode | None) -> str:
+    """`mutation bookSlot`: the operation's type and root fields."""
+    if operation is None:
+        return "-"
+    fields = Counter(
+        n.name.value for n in operation.selection_set.selections if isinstance(n, FieldNode)
+    )
+    named = [f"{name} x{count}" if count > 1 else name for name, count in fields.items()]
+    return f"{operation.operation.value} {', '.join(named)}"
 
 
 async def _authenticated(request: Request, authorizer: Authorizer) -> tuple[Caller, bytes]:

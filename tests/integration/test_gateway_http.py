@@ -41,6 +41,10 @@ WHO = (
 SIGNER = Credentials("AKIDLOCALGATEWAY", "local-secret")
 
 
+observed: list[tuple] = []
+"""What the gateway told its observer of each request: (caller, operation, outcome, ms)."""
+
+
 def jwks(pool_id: str) -> dict:
     url = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}/.well-known/jwks.json"
     return requests.get(url, timeout=5).json()
@@ -82,7 +86,9 @@ def gateway(aws_env):
             jwks=jwks,
             secret_for={SIGNER.access_key: SIGNER.secret_key}.get,
         )
-        with serving(gateway_app(engine, authorizer)) as url:
+        observed.clear()
+        app = gateway_app(engine, authorizer, observer=lambda *seen: observed.append(seen))
+        with serving(app) as url:
             yield url + "/graphql", cognito, pool, client
         engine.close()
 
@@ -377,3 +383,20 @@ def test_a_mutation_is_answered_only_after_its_changes_are_made_durable():
 
 
 KEY_K = {"x-api-key": "k"}
+
+
+def test_the_observer_hears_of_every_request_with_its_caller_operation_and_outcome(gateway):
+    url, cognito, _, client = gateway
+    token = sign_in(cognito, client, "olga")
+    post(url, "{ me { mode } again: me { sub } }", {"Authorization": token})
+    post(url, "{ system { mode } }", {"Authorization": token})
+    post(url, "{ me { mode } }")
+    post(url, "{ nope }", {"Authorization": token})
+    [(ok_caller, *ok), (refused_caller, *refused), (nobody, *unauthorized), (_, *invalid)] = (
+        observed
+    )
+    assert ok_caller.groups == ("owners",) and ok[:2] == ["query me x2", "ok"]
+    assert refused_caller is not None and refused[:2] == ["query system", "Unauthorized"]
+    assert nobody is None and unauthorized[:2] == ["-", "UnauthorizedException"]
+    assert invalid[:2] == ["-", "error"]  # no operation: the query does not validate
+    assert all(seen[3] >= 0 for seen in observed)

@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
-## the whole platform on this machine until Ctrl-C, resuming the state kept in .slate/ (FRESH=1: start empty)
+## the whole platform on this machine until Ctrl-C, resuming the state kept in .slate/ (FRESH=1: start empty; VERBOSE=1: function logs inline)
 dev: $(STAMP)
 	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh) $(if $(VERBOSE),--verbose)
 

@@ -38,6 +38,7 @@ from . import engine, persistence, wakeups
 from .appsync import GraphQLEngine, LocalServices, deployed_apis
 from .console import Console, routing_output
 from .event_sources import QueueMapping, StreamMapping
+from .function_logs import FunctionLogs
 from .gateway import Authorizer, gateway_app, serving
 from .gateway.server import HOST, ensure_free, free_port
 from .lambda_runtime import LambdaRuntime
@@ -130,14 +131,7 @@ class LocalCloud:
         os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
         port, moto_port = self._ports()
         console = self._console()
-        server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
-        server.start()
-        self._exit.callback(server.stop)
-        mock = mock_aws(config=MOTO_CONFIG)
-        mock.start(reset=False)
-        self._exit.callback(mock.stop)
-        self._exit.enter_context(local_aws(self.lambdas))
-        self._exit.enter_context(persistence.tracking_changes())
+        self._moto(moto_port)
         snapshots = persistence.Snapshots(self.directory / STATE, self._kept, _settle_heap)
         if self.settings.fresh:
             snapshots.discard()
@@ -149,6 +143,7 @@ class LocalCloud:
         self.deployment = engine.run(
             self.directory, self.stack, ProvisioningBackend.factory(self.client, self.lambdas, uris)
         )
+        self._function_logs(console)
         apis = deployed_apis(
             self.deployment,
             LocalServices(self.client("dynamodb"), self.lambdas),
@@ -207,6 +202,18 @@ class LocalCloud:
         self._exit.callback(path.unlink, missing_ok=True)
         return self.discovery
 
+    def _moto(self, port: int) -> None:
+        """moto served on `port` for outside clients, and in-process (the same backends) for
+        the functions, the resolvers and the workflows, with the local cloud's glue."""
+        server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+        server.start()
+        self._exit.callback(server.stop)
+        mock = mock_aws(config=MOTO_CONFIG)
+        mock.start(reset=False)
+        self._exit.callback(mock.stop)
+        self._exit.enter_context(local_aws(self.lambdas))
+        self._exit.enter_context(persistence.tracking_changes())
+
     def _console(self) -> Console:
         """The terminal's lines, and each function's output to its log; in place before any
         handler is imported (a logger keeps the stream it was given)."""
@@ -215,6 +222,15 @@ class LocalCloud:
         self._exit.enter_context(routing_output(console))
         self.lambdas.observer = console.invoked
         return console
+
+    def _function_logs(self, console: Console) -> None:
+        """The functions' output into their log groups too (`aws logs tail` shows it)."""
+        function_logs = FunctionLogs(
+            self.client("logs"), lambda name: self.lambdas.spec(name).log_group_name
+        )
+        console.forward = function_logs.add
+        function_logs.start()
+        self._exit.callback(function_logs.stop)
 
     def _ports(self) -> tuple[int, int]:
         """The gateway's port and moto's: each as chosen (once checked free), else a free one."""

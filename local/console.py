@@ -10,7 +10,7 @@ logging handler keeps the stream it was given.
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,9 @@ class Console:
         self.terminal = terminal
         self.logs = logs
         self.verbose = verbose
+        self.forward: Callable[[str, str], None] | None = None
+        """Also given each function's output (the local cloud sends it to the function's
+        log group)."""
         self._lock = threading.Lock()
         self._files: dict[str, IO[str]] = {}
 
@@ -53,6 +56,8 @@ class Console:
                 log = self._files[function] = (self.logs / f"{function}.log").open("a")
             log.write(text)
             log.flush()
+            if self.forward is not None:
+                self.forward(function, text)
             if self.verbose:
                 self.terminal.write(text)
                 self.terminal.flush()

@@ -58,6 +58,12 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     timeout_seconds: int = 3
     memory_mb: int = 128
+    log_group: str = ""
+    """Where its output goes; empty: `/aws/lambda/<name>`, as Lambda's default."""
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ meaning (policies, log groups) are recorded with the attributes AWS would comput
 type fails, naming it.
 """
 
+import io
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,6 @@ Clients = Callable[[str], Any]
 GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"
 RECORDED_ONLY = {
     "aws:iam/rolePolicy:RolePolicy",
-    "aws:cloudwatch/logGroup:LogGroup",
     "aws:kms/key:Key",
     GRAPHQL_API,
     "aws:appsync/dataSource:DataSource",
@@ -64,6 +65,7 @@ class ProvisioningBackend:
             "aws:iam/role:Role": self._role,
             "aws:sfn/stateMachine:StateMachine": self._state_machine,
             "aws:lambda/function:Function": self._function,
+            "aws:cloudwatch/logGroup:LogGroup": self._log_group,
         }
 
     @classmethod
@@ -243,6 +245,7 @@ class ProvisioningBackend:
         inputs = resource.inputs
         function_id, outputs = self.recorder.create(resource)
         region = self.recorder.region
+        self._listed_function(outputs["name"], inputs)
         self.lambdas.register(
             FunctionSpec(
                 name=outputs["name"],
@@ -256,11 +259,55 @@ class ProvisioningBackend:
                 },
                 timeout_seconds=inputs.get("timeout", 3),
                 memory_mb=inputs.get("memorySize", 128),
+                log_group=(inputs.get("loggingConfig") or {}).get("logGroup") or "",
             )
         )
         return function_id, outputs
 
+    def _log_group(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        """Recorded, and made in moto's CloudWatch Logs, where the functions' lines land."""
+        group_id, outputs = self.recorder.create(resource)
+        logs = self.clients("logs")
+        name = outputs.get("name") or resource.inputs["name"]
+        if not logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]:
+            logs.create_log_group(logGroupName=name)
+        if resource.inputs.get("retentionInDays"):
+            logs.put_retention_policy(
+                logGroupName=name, retentionInDays=resource.inputs["retentionInDays"]
+            )
+        return group_id, outputs
 
+    def _listed_function(self, name: str, inputs: dict[str, Any]) -> None:
+        """The function in moto's Lambda too, so `aws lambda list-functions` and `invoke` see it
+        (moto's invoke is routed to the Lambda runtime); its code stays where the runtime reads
+        it, and moto keeps a placeholder archive."""
+        lambdas = self.clients("lambda")
+        settings = {
+            "Role": inputs["role"],
+            "Handler": inputs["handler"],
+            "Runtime": inputs.get("runtime", "python3.13"),
+            "Timeout": inputs.get("timeout", 3),
+            "MemorySize": inputs.get("memorySize", 128),
+            "Environment": {"Variables": (inputs.get("environment") or {}).get("variables", {})},
+        }
+        try:
+            lambdas.get_function(FunctionName=name)
+        except lambdas.exceptions.ResourceNotFoundException:
+            lambdas.create_function(
+                FunctionName=name, Code={"ZipFile": _PLACEHOLDER_ARCHIVE}, **settings
+            )
+        else:
+            lambdas.update_function_configuration(FunctionName=name, **settings)
+
+
+def _placeholder_archive() -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as placeholder:
+        placeholder.writestr("README", "The local cloud runs this function from its source.\n")
+    return archive.getvalue()
+
+
+_PLACEHOLDER_ARCHIVE = _placeholder_archive()
 _QUEUE_ATTRIBUTES = {
     "delaySeconds": "DelaySeconds",
     "maxMessageSize": "MaximumMessageSize",

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -161,3 +162,40 @@ def test_watch_without_credentials_on_a_deployed_stack_says_what_to_give(tmp_pat
     assert (
         run.stderr == "error: give --username and --password (or SLATE_USERNAME, SLATE_PASSWORD)\n"
     )
+
+
+def test_the_aws_endpoint_lists_and_invokes_functions_and_keeps_their_logs(cloud):
+    lambdas = aws(cloud, "lambda")
+    functions = {f["FunctionName"]: f for f in lambdas.list_functions()["Functions"]}
+    handlers = sorted(f["Handler"] for f in functions.values())
+    assert handlers == [
+        "booking_worker.handler",
+        "fanout.handler",
+        "payment.handler",
+        "sweeper.handler",
+    ]
+    [sweeper] = [name for name, f in functions.items() if f["Handler"] == "sweeper.handler"]
+    answer = lambdas.invoke(FunctionName=sweeper, Payload=b"{}")  # run by the local runtime
+    assert answer["StatusCode"] == 200
+    assert set(json.loads(answer["Payload"].read())) == {
+        "holds",
+        "slotsReopened",
+        "bookingsExpired",
+    }
+
+    logs = aws(cloud, "logs")
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+    assert {g for g in groups if g.startswith("/aws/vendedlogs/states/")}  # the workflows'
+    payment_group = next(g for g in groups if g.endswith("-booking-payment"))
+    assert groups[payment_group]["retentionInDays"] == 14
+    alice = token(cloud, "alice@example.com")
+    venue, slot = open_slot(cloud, alice)
+    booking = book(cloud, alice, venue, slot)
+    for _ in range(50):  # the lines are sent about once a second
+        events = logs.filter_log_events(logGroupName=payment_group)["events"]
+        charged = [json.loads(e["message"]) for e in events if '"charged"' in e["message"]]
+        if any(c.get("booking_id") == booking["bookingId"] for c in charged):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"no charged line for {booking['bookingId']} in {payment_group}")

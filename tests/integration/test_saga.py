@@ -296,9 +296,9 @@ def test_the_hold_marker_is_in_the_holds_index_while_payment_runs(saga):
     seen: list[list[dict]] = []
     invoke = saga.runtime.invoke
 
-    def peek(name, payload):
+    def peek(name, payload, *trigger):
         seen.append(saga.items(keys.HOLD_PREFIX))
-        return invoke(name, payload)
+        return invoke(name, payload, *trigger)
 
     with mock.patch.object(saga.runtime, "invoke", peek):
         result = saga.book(slot)

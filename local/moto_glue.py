@@ -90,6 +90,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from . import dynamodb_indexes, wakeups
+from .appsync_listing import answering_endpoints
 from .dynamodb_expressions import parsing_once
 from .inprocess_dynamodb import answering_in_process
 from .lambda_runtime import FUNCTION_ERROR_HEADER, LambdaRuntime, UnknownFunction
@@ -528,5 +529,6 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         answering_in_process(),
         listing_actions_once(),
         untracked_models(),
+        answering_endpoints(),
     ):
         yield

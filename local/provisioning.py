@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .appsync_listing import list_api
 from .engine import EngineError, ResourceRequest, StackContext
 from .lambda_runtime import FunctionSpec, LambdaRuntime
 from .offline import OfflineBackend
@@ -82,6 +83,13 @@ class ProvisioningBackend:
             resource_id, outputs = self.recorder.create(resource)
             if resource.type == GRAPHQL_API and self.api_uris:
                 outputs["uris"] = dict(self.api_uris)
+                list_api(
+                    self.clients("appsync"),
+                    resource_id,
+                    outputs.get("name") or resource.name,
+                    resource.inputs.get("authenticationType", "API_KEY"),
+                    self.api_uris,
+                )
             return resource_id, outputs
         raise EngineError(
             f"{resource.name}: the local cloud cannot create a {resource.type} "

@@ -199,3 +199,13 @@ def test_the_aws_endpoint_lists_and_invokes_functions_and_keeps_their_logs(cloud
         time.sleep(0.2)
     else:
         raise AssertionError(f"no charged line for {booking['bookingId']} in {payment_group}")
+
+
+def test_the_aws_endpoint_lists_the_api_with_the_gateways_endpoints(cloud):
+    appsync = aws(cloud, "appsync")
+    [api] = appsync.list_graphql_apis()["graphqlApis"]
+    assert api["uris"] == {"GRAPHQL": cloud["graphqlUrl"], "REALTIME": cloud["realtimeUrl"]}
+    assert appsync.get_graphql_api(apiId=api["apiId"])["graphqlApi"]["uris"] == api["uris"]
+    assert api["authenticationType"] == "AMAZON_COGNITO_USER_POOLS"
+    groups = [g["logGroupName"] for g in aws(cloud, "logs").describe_log_groups()["logGroups"]]
+    assert f"/aws/appsync/apis/{api['apiId']}" in groups  # the id the stack recorded

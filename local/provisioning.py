@@ -12,6 +12,7 @@ meaning (policies, log groups) are recorded with the attributes AWS would comput
 type fails, naming it.
 """
 
+import contextlib
 import io
 import zipfile
 from collections.abc import Callable
@@ -277,7 +278,7 @@ class ProvisioningBackend:
         group_id, outputs = self.recorder.create(resource)
         logs = self.clients("logs")
         name = outputs.get("name") or resource.inputs["name"]
-        if not logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]:
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=name)
         if resource.inputs.get("retentionInDays"):
             logs.put_retention_policy(
@@ -299,12 +300,10 @@ class ProvisioningBackend:
             "Environment": {"Variables": (inputs.get("environment") or {}).get("variables", {})},
         }
         try:
-            lambdas.get_function(FunctionName=name)
-        except lambdas.exceptions.ResourceNotFoundException:
             lambdas.create_function(
                 FunctionName=name, Code={"ZipFile": _PLACEHOLDER_ARCHIVE}, **settings
             )
-        else:
+        except lambdas.exceptions.ResourceConflictException:  # made by an earlier run
             lambdas.update_function_configuration(FunctionName=name, **settings)
 
 

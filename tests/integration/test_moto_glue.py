@@ -2,6 +2,8 @@
 and the table's stream, exactly as they were — without copying the table."""
 
 import inspect
+import subprocess
+import sys
 import time
 
 import boto3
@@ -13,7 +15,7 @@ from moto.dynamodb.models.table import StreamRecord
 
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
-from support import create_plain_table
+from support import REPO, create_plain_table
 
 
 @pytest.fixture
@@ -114,3 +116,23 @@ def test_moto_keeps_no_instance_it_made(dynamodb):
     assert StreamRecord.instances_tracked == []
     stored = dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}, "sk": {"S": "META"}})
     assert stored["Item"]["n"] == {"N": "11"}
+
+
+def test_the_local_cloud_imports_no_ec2_models_and_batch_still_resolves():
+    """moto's Step Functions interpreter imports `moto.batch`, whose `__init__` loaded moto's
+    EC2 models (0.7 s of every start); they now load only if a Batch name is asked for."""
+    probe = (
+        "import sys, local.moto_glue\n"
+        "print('moto.ec2.models' in sys.modules)\n"
+        "import moto.batch\n"
+        "print(type(moto.batch.batch_backends).__name__, 'moto.ec2.models' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert run.stdout.split() == ["False", "BackendDict", "True"]

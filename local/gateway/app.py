@@ -32,6 +32,7 @@ def gateway_app(
         keep_alive_seconds=keep_alive_seconds,
         init_timeout_seconds=init_timeout_seconds,
         outbox_limit=outbox_limit,
+        observer=observer,
     )
     app = Starlette(
         routes=[

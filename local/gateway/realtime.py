@@ -18,6 +18,7 @@ import base64
 import binascii
 import json
 import logging
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -27,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..appsync import Caller, GraphQLEngine, clipped
 from .auth import Authorizer, Unauthorized
+from .graphql_http import OperationObserver
 from .subscriptions import OPERATORS, OUTBOX_LIMIT, Outbox, Subscription, SubscriptionHub
 
 SUBPROTOCOL = "graphql-ws"
@@ -84,8 +86,11 @@ class RealtimeEndpoint:
         keep_alive_seconds: float = 60.0,
         init_timeout_seconds: float = INIT_TIMEOUT_SECONDS,
         outbox_limit: int = OUTBOX_LIMIT,
+        observer: OperationObserver | None = None,
     ) -> None:
         self.engine = engine
+        self.observer = observer
+        """Told of each subscription start as it is answered, as the HTTP endpoint's is."""
         self.authorizer = authorizer
         self.hub = hub
         self.keep_alive_seconds = keep_alive_seconds
@@ -217,6 +222,10 @@ class _Connection:
                 )
             )
 
+    def _observed(self, caller: Caller | None, operation: str, outcome: str, ms: float) -> None:
+        if self.endpoint.observer is not None:
+            self.endpoint.observer(caller, operation, outcome, ms)
+
     async def _refuse(self, reason: str) -> None:
         """connection_error after the client's connection_init, then close (sent directly:
         nothing else is queued on a connection that was never acknowledged)."""
@@ -277,6 +286,7 @@ class _Connection:
             root = _subscription_field(request["query"], request.get("operationName"))
         except Unauthorized as error:
             self.send(_error(subscription_id, "UnauthorizedException", str(error)))
+            self._observed(None, "subscription", "UnauthorizedException", 0.0)
             return
         except (ValueError, RecursionError, GraphQLError) as error:
             self.send(_error(subscription_id, BAD_REQUEST, clipped(str(error))))
@@ -292,6 +302,7 @@ class _Connection:
         headers: dict[str, Any],
     ) -> None:
         variables = request.get("variables") or {}
+        began = time.perf_counter()
         response = await run_in_threadpool(
             self.endpoint.engine.execute,
             request["query"],
@@ -301,6 +312,9 @@ class _Connection:
             headers,
         )
         errors = response.body.get("errors")
+        outcome = (errors[0].get("errorType") or "error") if errors else "ok"
+        ms = (time.perf_counter() - began) * 1000
+        self._observed(caller, f"subscription {root.name.value}", outcome, ms)
         if errors:
             self.send({"id": subscription_id, "type": "error", "payload": {"errors": errors}})
             return

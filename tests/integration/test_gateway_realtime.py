@@ -45,6 +45,10 @@ LOUD_ONLY = (
 )
 
 
+observed: list[tuple] = []
+"""What the gateway told its observer: (caller, operation, outcome, ms)."""
+
+
 @pytest.fixture
 def gateway():
     engine = GraphQLEngine(
@@ -61,8 +65,14 @@ def gateway():
         )
     )
     authorizer = Authorizer(config=engine.config.auth, account_id="1", api_keys=frozenset({KEY}))
+    observed.clear()
     app = gateway_app(
-        engine, authorizer, keep_alive_seconds=0.2, init_timeout_seconds=1.0, outbox_limit=50
+        engine,
+        authorizer,
+        keep_alive_seconds=0.2,
+        init_timeout_seconds=1.0,
+        outbox_limit=50,
+        observer=lambda *seen: observed.append(seen),
     )
     with serving(app) as url:
         yield url, app.state.hub
@@ -156,6 +166,11 @@ def test_gql_subscribers_receive_matching_mutations_only(gateway):
     assert received == [
         {"onEvent": {"channel": "a", "text": "one"}},
         {"onEvent": {"channel": "a", "text": "two"}},
+    ]
+    operations = [(caller.mode, operation, outcome) for caller, operation, outcome, _ in observed]
+    assert operations == [
+        ("API_KEY", "subscription onEvent", "ok"),  # the start, then the three mutations
+        *[("API_KEY", "mutation send", "ok")] * 3,
     ]
 
 

@@ -1,0 +1,88 @@
+"""Where `make smoke` and `make watch` point: an outputs file, else the local cloud's discovery
+file, else what `pulumi stack output --json` prints (a stand-in `pulumi` on PATH here, since the
+CLI cannot be installed)."""
+
+import json
+import sys
+
+import pytest
+
+from support import REPO
+
+sys.path.insert(0, str(REPO / "devtools"))
+from stack_target import StackNotFound, find_target
+
+OUTPUTS = {
+    "graphqlUrl": "https://abc.appsync-api.eu-west-1.amazonaws.com/graphql",
+    "realtimeUrl": "wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com/graphql",
+    "region": "eu-west-1",
+    "userPoolId": "eu-west-1_pool",
+    "userPoolClientId": "client",
+    "apiKey": None,
+}
+
+
+@pytest.fixture
+def fake_pulumi(tmp_path, monkeypatch):
+    """`pulumi` on PATH: records its arguments, prints `answer`, exits with `status`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+
+    def install(answer: str, status: int = 0) -> None:
+        script.write_text(
+            "#!/bin/sh\n"
+            f'echo "$@" > {tmp_path / "args"}\n'
+            f"cat <<'JSON'\n{answer}\nJSON\n"
+            f"exit {status}\n"
+        )
+        script.chmod(0o755)
+
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    return install, tmp_path / "args"
+
+
+def test_the_stack_outputs_come_from_the_pulumi_cli(fake_pulumi, tmp_path):
+    install, args = fake_pulumi
+    install(json.dumps(OUTPUTS))
+    target = find_target(None, "prod", tmp_path)
+    assert (target.graphql_url, target.region, target.aws_endpoint) == (
+        OUTPUTS["graphqlUrl"],
+        "eu-west-1",
+        None,
+    )
+    assert args.read_text().split() == [
+        "stack",
+        "output",
+        "--json",
+        "--show-secrets",
+        "--stack",
+        "prod",
+    ]
+
+
+def test_a_failing_cli_is_one_clear_error(fake_pulumi, tmp_path):
+    install, _ = fake_pulumi
+    install("error: no stack named 'prod' found", status=255)
+    with pytest.raises(StackNotFound, match="pulumi stack output failed"):
+        find_target(None, "prod", tmp_path)
+
+
+def test_outputs_missing_what_the_tools_need_are_named(fake_pulumi, tmp_path):
+    install, _ = fake_pulumi
+    install(json.dumps({"graphqlUrl": "x", "region": "eu-west-1"}))
+    with pytest.raises(StackNotFound, match="realtimeUrl, userPoolId, userPoolClientId"):
+        find_target(None, "dev", tmp_path)
+
+
+def test_a_running_local_cloud_comes_before_the_cli(fake_pulumi, tmp_path):
+    install, args = fake_pulumi
+    install(json.dumps(OUTPUTS))
+    (tmp_path / ".slate").mkdir()
+    discovery = {**OUTPUTS, "awsEndpoint": "http://127.0.0.1:5000", "users": []}
+    (tmp_path / ".slate" / "local.json").write_text(json.dumps(discovery))
+    assert find_target(None, "dev", tmp_path).aws_endpoint == "http://127.0.0.1:5000"
+    assert not args.exists()  # the CLI was not asked
+    outputs_file = tmp_path / "out.json"
+    outputs_file.write_text(json.dumps(OUTPUTS))
+    assert find_target(outputs_file, "dev", tmp_path).aws_endpoint is None  # a file first

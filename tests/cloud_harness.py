@@ -23,7 +23,7 @@ from domain.entities import Booking, Hold, Slot
 from domain.instants import format_instant
 from domain.statuses import BookingStatus, SlotStatus
 from local.gateway.server import free_port
-from support import REPO
+from support import CLEAN_ENV, REPO
 
 STARTUP_SECONDS = 90
 SEED = "devtools/seed.py:seed"
@@ -40,7 +40,7 @@ def start_cloud(directory, *options: str, seed: str | None = SEED):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+        env=CLEAN_ENV,
     )
     deadline = time.monotonic() + STARTUP_SECONDS
     output = []

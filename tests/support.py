@@ -64,17 +64,33 @@ def stack_variant(directory: Path, stack: str, overrides: dict) -> Path:
     return directory
 
 
-def run_local(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """`python -m local <args>` as a person runs it, in a clean environment."""
+CLEAN_ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+"""A person's shell, without this process's environment (credentials, endpoints)."""
+
+
+def run_python(
+    *args: str, cwd: Path = REPO, env: dict | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """`python <args>` as a person runs it, in a clean environment (plus `env`)."""
     return subprocess.run(
-        [sys.executable, "-m", "local", *args],
+        [sys.executable, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env={**CLEAN_ENV, **(env or {})},
     )
+
+
+def run_local(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """`python -m local <args>`: what the Makefile's targets run."""
+    return run_python("-m", "local", *args, cwd=cwd)
+
+
+def run_devtool(name: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python devtools/<name>.py <args>`: what `make smoke` and `make watch` run."""
+    return run_python(str(REPO / "devtools" / f"{name}.py"), *args, env=env, timeout=180)
 
 
 def create_plain_table(client, name: str = "t", keys=("pk",), stream: str | None = None) -> dict:

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 
 from cloud_harness import aws, http_client, open_slot, start_cloud, stop_cloud, token
-from support import REPO, stack_variant
+from support import run_local, stack_variant
 
 REQUEST = """mutation($v: ID!, $s: ID!, $t: String!) {
   requestBooking(venueId: $v, slotId: $s, clientToken: $t) { bookingId status }
@@ -225,12 +224,4 @@ def test_make_redrive_sends_dead_letters_back_and_the_worker_books_them(cloud, p
 
 def redrive_command(project, queue: str) -> subprocess.CompletedProcess:
     """What `make redrive QUEUE=...` runs."""
-    return subprocess.run(
-        [sys.executable, "-m", "local", "redrive", "-C", str(project), "--queue", queue],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
+    return run_local("redrive", "-C", str(project), "--queue", queue)

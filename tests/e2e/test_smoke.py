@@ -12,7 +12,7 @@ import time
 import pytest
 
 from cloud_harness import aws, book, open_slot, start_cloud, stop_cloud, token
-from support import REPO, stack_variant
+from support import CLEAN_ENV, REPO, run_devtool, stack_variant
 
 CHECKS = [
     "sign-in: an owner and two customers, made for this run",
@@ -43,16 +43,7 @@ def cloud(project):
 
 
 def smoke(*options: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """What `make smoke` runs."""
-    return subprocess.run(
-        [sys.executable, str(REPO / "devtools" / "smoke.py"), *options],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp", **(env or {})},
-    )
+    return run_devtool("smoke", *options, env=env)
 
 
 def smoke_users(discovery: dict) -> list[str]:
@@ -121,7 +112,7 @@ def test_watch_prints_each_change_of_the_first_venue_with_old_and_new_status(clo
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+        env=CLEAN_ENV,
     )
     try:
         lines = []
@@ -149,15 +140,7 @@ def test_watch_prints_each_change_of_the_first_venue_with_old_and_new_status(clo
 def test_watch_without_credentials_on_a_deployed_stack_says_what_to_give(tmp_path):
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({key: "x" for key in OUTPUT_KEYS}))
-    run = subprocess.run(
-        [sys.executable, str(REPO / "devtools" / "watch.py"), "--outputs", str(outputs)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-    )
+    run = run_devtool("watch", "--outputs", str(outputs))
     assert run.returncode == 2
     assert (
         run.stderr == "error: give --username and --password (or SLATE_USERNAME, SLATE_PASSWORD)\n"

@@ -2,8 +2,6 @@
 and the table's stream, exactly as they were — without copying the table."""
 
 import inspect
-import subprocess
-import sys
 import time
 
 import boto3
@@ -15,7 +13,7 @@ from moto.dynamodb.models.table import StreamRecord
 
 from local.lambda_runtime import LambdaRuntime
 from local.moto_glue import local_aws
-from support import REPO, create_plain_table
+from support import create_plain_table, run_python
 
 
 @pytest.fixture
@@ -127,12 +125,6 @@ def test_the_local_cloud_imports_no_ec2_models_and_batch_still_resolves():
         "import moto.batch\n"
         "print(type(moto.batch.batch_backends).__name__, 'moto.ec2.models' in sys.modules)\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+    run = run_python("-c", probe)
+    assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "BackendDict", "True"]

@@ -7,7 +7,7 @@ users go into the stack's user pool, the venue through the API itself, as its ow
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local.appsync import Caller
+from local.aws.appsync import Caller
 
 PASSWORD = "Slate-demo-2026!"
 USERS = [

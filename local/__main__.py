@@ -10,8 +10,10 @@ from pathlib import Path
 
 import boto3
 
-from . import cloud, engine, offline, plan, policy, sqs_redrive
-from .errors import LocalError
+from local import cloud, discovery
+from local.aws.sqs import redrive as sqs_redrive
+from local.errors import LocalError
+from local.pulumi import engine, offline, plan, policy
 
 DEFAULT_PACK = Path("policies")
 
@@ -99,12 +101,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _redrive(args: argparse.Namespace) -> int:
-    discovery = args.directory / cloud.DISCOVERY
-    if not discovery.is_file():
+    endpoints = discovery.live_discovery(args.directory)
+    if endpoints is None:
         raise sqs_redrive.RedriveError(
-            f"no local cloud is running here ({discovery} is missing): start it with make dev"
+            f"no local cloud is running in {args.directory.resolve()}: start it with make dev"
         )
-    endpoints = json.loads(discovery.read_text())
     sqs = boto3.client(
         "sqs",
         region_name=endpoints["region"],
@@ -134,15 +135,15 @@ def _up(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    discovery = local.start()
-    print(f"GraphQL    {discovery['graphqlUrl'] or '(the stack has no API)'}")
-    print(f"Realtime   {discovery['realtimeUrl']}")
-    print(f"AWS (moto) {discovery['awsEndpoint']}  region {discovery['region']}")
-    print(f"User pool  {discovery['userPoolId']}  client {discovery['userPoolClientId']}")
-    for user in discovery["users"]:
+    endpoints = local.start()
+    print(f"GraphQL    {endpoints['graphqlUrl'] or '(the stack has no API)'}")
+    print(f"Realtime   {endpoints['realtimeUrl']}")
+    print(f"AWS (moto) {endpoints['awsEndpoint']}  region {endpoints['region']}")
+    print(f"User pool  {endpoints['userPoolId']}  client {endpoints['userPoolClientId']}")
+    for user in endpoints["users"]:
         groups = ", ".join(user["groups"]) or "customer"
         print(f"Sign in    {user['username']} / {user['password']}  ({groups})")
-    print(f"Discovery  {args.directory.resolve() / cloud.DISCOVERY}")
+    print(f"Discovery  {args.directory.resolve() / discovery.DISCOVERY}")
     state = args.directory.resolve() / cloud.STATE
     print(f"State      {state} ({'resumed' if local.resumed else 'new'}; FRESH=1 starts empty)")
     logs = args.directory.resolve() / cloud.LOGS

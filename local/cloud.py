@@ -8,21 +8,19 @@ Discovery goes to `.slate/local.json` in the project directory while it runs.
 
 State survives a restart: moto's state, the stream mappings' checkpoints and the seeded users
 are kept under `.slate/state/` (`persistence`) and resumed on the next start, unless it is a
-fresh one. One cloud at a time runs per project: it holds a lock on `.slate/lock` for as long as
-it runs (the kernel drops it when the process dies, even by `kill -9`), which is also how a
-discovery file left behind by a killed cloud is told from a live one (`live_discovery`).
+fresh one. One cloud at a time runs per project (`discovery`).
+
+This module is the composition root: it runs the program with `local.pulumi`'s engine against
+the local AWS of `local.aws`, and wires what the deployment records (APIs, mappings, schedules)
+to the services that run them.
 """
 
-import fcntl
 import gc
-import json
 import logging
 import os
-import re
 import runpy
 import sys
 import threading
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -34,37 +32,35 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from . import engine, persistence, wakeups
-from .appsync import GraphQLEngine, LocalServices, deployed_apis
-from .console import Console, routing_output
-from .event_sources import QueueMapping, StreamMapping
-from .function_logs import FunctionLogs
-from .gateway import Authorizer, gateway_app, serving
-from .gateway.server import HOST, ensure_free, free_port
-from .lambda_runtime import LambdaRuntime
-from .moto_glue import MOTO_CONFIG, local_aws, warm_up_definition
-from .project import Project
-from .provisioning import ProvisioningBackend
-from .pumps import Pump, Pumps, backoff
-from .stream_reader import StreamReader
-from .ttl import TtlExpiry
-from .wakeups import TTL, Waker, seconds_until_visible
+from local.api_deployment import LocalServices, deployed_apis
+from local.aws import persistence, wakeups
+from local.aws import resource_types as types
+from local.aws.appsync import GraphQLEngine
+from local.aws.appsync.gateway import Authorizer, gateway_app, serving
+from local.aws.appsync.gateway.server import HOST, ensure_free, free_port
+from local.aws.awslambda.event_sources import QueueMapping, StreamMapping
+from local.aws.awslambda.function_logs import FunctionLogs
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb.stream_reader import StreamReader
+from local.aws.dynamodb.ttl import TtlExpiry
+from local.aws.moto_core import MOTO_CONFIG
+from local.aws.pumps import Pump, Pumps, backoff, earliest
+from local.aws.scheduler import rate_schedule
+from local.aws.session import local_aws
+from local.aws.stepfunctions.moto_patches import warm_up_definition
+from local.aws.wakeups import TTL, Waker, seconds_until_visible
+from local.console import Console, routing_output
+from local.discovery import hold_lock, publish
+from local.pulumi import engine
+from local.pulumi.project import Project
+from local.pulumi.provisioning import ProvisioningBackend
 
-DISCOVERY = Path(".slate") / "local.json"
 LOGS = Path(".slate") / "logs"
 """Each function's own output: `<function>.log`."""
-LOCK = Path(".slate") / "lock"
 STATE = Path(".slate") / "state"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret"}
-RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-RATE_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
-SCHEDULE = "aws:scheduler/schedule:Schedule"
-STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
-USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 RETRY_BACKOFF_SECONDS = (0.05, 2.0)
 """A stream batch's retries: the first wait, and the longest."""
-MINIMUM_WAIT_SECONDS = 0.05
 PORT_SETTING, MOTO_PORT_SETTING = "PORT=… (make dev) or --port", "--moto-port"
 """How a user chooses the gateway's port, and moto's."""
 YOUNG_OBJECTS = 20_000
@@ -124,7 +120,7 @@ class LocalCloud:
     def _start(self) -> dict[str, Any]:
         project = Project.load(self.directory)
         config = project.stack_config(self.stack)
-        self._lock()
+        self._exit.callback(hold_lock(self.directory).close)
         self.region = config.get("aws:region") or os.environ.get("AWS_REGION") or "us-east-1"
         for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}.items():
             os.environ.setdefault(name, value)
@@ -154,7 +150,7 @@ class LocalCloud:
         pool_id = self.user_pool_id
         clients = [
             r.id
-            for r in self.deployment.of_type(USER_POOL_CLIENT)
+            for r in self.deployment.of_type(types.USER_POOL_CLIENT)
             if pool_id is None or r.inputs.get("userPoolId") == pool_id
         ]
         if api is not None:
@@ -196,10 +192,7 @@ class LocalCloud:
             "apiKey": api.api_keys[0] if api and api.api_keys else None,
             "users": self._users,
         }
-        path = self.directory / DISCOVERY
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps(self.discovery, indent=2))
-        self._exit.callback(path.unlink, missing_ok=True)
+        self._exit.callback(publish(self.directory, self.discovery).unlink, missing_ok=True)
         return self.discovery
 
     def _moto(self, port: int) -> None:
@@ -246,24 +239,6 @@ class LocalCloud:
         self._stop.set()
         self._exit.close()
 
-    def _lock(self) -> None:
-        """Holds `.slate/lock` while this cloud runs; another live cloud here is an error."""
-        path = self.directory / LOCK
-        path.parent.mkdir(exist_ok=True)
-        lock = path.open("a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            raise engine.EngineError(
-                f"a local cloud is already running for {self.directory}"
-                f" (see {self.directory / DISCOVERY})"
-            ) from None
-        self._exit.callback(lock.close)
-        if (self.directory / DISCOVERY).exists():
-            log.warning("replacing a discovery file left by a cloud that is gone")
-            (self.directory / DISCOVERY).unlink()
-
     def _kept(self) -> dict[str, Any]:
         """What the snapshots keep besides moto's state."""
         return {
@@ -274,9 +249,9 @@ class LocalCloud:
     @property
     def user_pool_id(self) -> str | None:
         """The user pool of the stack's API (its Cognito auth mode), else the stack's only one."""
-        for api in self.deployment.of_type("aws:appsync/graphQLApi:GraphQLApi"):
+        for api in self.deployment.of_type(types.GRAPHQL_API):
             return (api.inputs.get("userPoolConfig") or {}).get("userPoolId")
-        pools = self.deployment.of_type("aws:cognito/userPool:UserPool")
+        pools = self.deployment.of_type(types.USER_POOL)
         return pools[0].id if len(pools) == 1 else None
 
     def _jwks(self, pool_id: str) -> dict[str, Any]:
@@ -293,7 +268,7 @@ class LocalCloud:
     def _warm_up(self) -> None:
         """What a first request would otherwise wait for: handler imports, parsed workflows."""
         self.lambdas.preload()
-        for machine in self.deployment.of_type(STATE_MACHINE):
+        for machine in self.deployment.of_type(types.STATE_MACHINE):
             warm_up_definition(machine.inputs["definition"], self.region)
 
     def _sources(
@@ -302,7 +277,7 @@ class LocalCloud:
         """Every background source: (name, its pump, one synchronous pass, what wakes it);
         stream mappings resume after `checkpoints` (mapping → shard → sequence number)."""
         sources = []
-        for mapping in self.deployment.of_type(MAPPING):
+        for mapping in self.deployment.of_type(types.EVENT_SOURCE_MAPPING):
             source = mapping.inputs["eventSourceArn"]
             name = f"mapping {mapping.name}"
             if ":dynamodb:" in source:
@@ -323,7 +298,7 @@ class LocalCloud:
                 sources.append(
                     (
                         name,
-                        _earliest(
+                        earliest(
                             queue.pump, lambda q=queue_name: seconds_until_visible(self.region, q)
                         ),
                         queue.poll,
@@ -331,9 +306,11 @@ class LocalCloud:
                     )
                 )
         ttl = TtlExpiry(self.region, self.settings.ttl_delay_seconds)
-        sources.append(("ttl", _earliest(ttl.sweep, ttl.seconds_until_due), ttl.sweep, Waker(TTL)))
-        for schedule in self.deployment.of_type(SCHEDULE):
-            tick = self._schedule(schedule.name, schedule.inputs)
+        sources.append(("ttl", earliest(ttl.sweep, ttl.seconds_until_due), ttl.sweep, Waker(TTL)))
+        for schedule in self.deployment.of_type(types.SCHEDULE):
+            tick = rate_schedule(
+                schedule.name, schedule.inputs, self.lambdas, self.settings.schedule_seconds
+            )
             sources.append((f"schedule {schedule.name}", tick, lambda: 0, Waker()))
         return sources
 
@@ -342,24 +319,6 @@ class LocalCloud:
         self._exit.callback(pumps.stop)
         for name, pump, _, waker in sources:
             pumps.start(name, pump, waker)
-
-    def _schedule(self, name: str, inputs: dict[str, Any]) -> Pump:
-        match = RATE.match(inputs.get("scheduleExpression", ""))
-        if not match:
-            raise engine.EngineError(f"unsupported schedule {inputs.get('scheduleExpression')!r}")
-        interval = self.settings.schedule_seconds or (
-            int(match.group(1)) * RATE_SECONDS[match.group(2).rstrip("s")]
-        )
-        target = inputs["target"]["arn"]
-        due = [time.monotonic() + interval]
-
-        def tick() -> float:
-            if time.monotonic() >= due[0]:
-                due[0] = max(due[0] + interval, time.monotonic())
-                self.lambdas.invoke(target, json.dumps({}), f"schedule {name}")
-            return max(0.0, due[0] - time.monotonic())
-
-        return tick
 
     @staticmethod
     def _drain(sources: list[tuple[str, Pump, Callable[[], int], Waker]]) -> None:
@@ -388,34 +347,8 @@ def _freeze_heap() -> None:
     gc.set_threshold(YOUNG_OBJECTS)
 
 
-def _earliest(work: Callable[[], Any], due: Callable[[], float | None]) -> Pump:
-    """A pump that does `work`, then waits for whichever comes first: its own wait (if it
-    returns one) or `due`."""
-
-    def pump() -> float | None:
-        waits = [w for w in (work(), due()) if isinstance(w, float)]
-        return max(MINIMUM_WAIT_SECONDS, min(waits)) if waits else None
-
-    return pump
-
-
 def _environment_secret(access_key: str) -> str | None:
     """The local cloud's one IAM identity: the credentials in its environment."""
     if access_key != os.environ.get("AWS_ACCESS_KEY_ID"):
         return None
     return os.environ.get("AWS_SECRET_ACCESS_KEY")
-
-
-def live_discovery(directory: Path) -> dict[str, Any] | None:
-    """The discovery file of the local cloud running for `directory`, or None if none runs
-    (a file left by a killed cloud is never trusted: its lock is free)."""
-    path, lock_path = Path(directory) / DISCOVERY, Path(directory) / LOCK
-    if not path.exists() or not lock_path.exists():
-        return None
-    with lock_path.open("a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return json.loads(path.read_text())
-        fcntl.flock(lock, fcntl.LOCK_UN)
-    return None

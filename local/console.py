@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .appsync.auth import API_KEY, COGNITO, IAM, Caller
-from .lambda_runtime import Invoked, current_function
+from local.aws.appsync.auth import API_KEY, COGNITO, IAM, Caller
+from local.aws.awslambda.runtime import Invoked, current_function
 
 
 class Console:

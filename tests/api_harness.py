@@ -9,8 +9,9 @@ from typing import Any
 
 import boto3
 
-from local.appsync import Caller, GraphQLEngine, LocalServices, deployed_apis
-from local.engine import Deployment
+from local.api_deployment import LocalServices, deployed_apis
+from local.aws.appsync import Caller, GraphQLEngine
+from local.pulumi.engine import Deployment
 from saga_harness import REGION, Saga, deployed_saga
 
 ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_local"

@@ -22,7 +22,7 @@ from domain import keys
 from domain.entities import Booking, Hold, Slot
 from domain.instants import format_instant
 from domain.statuses import BookingStatus, SlotStatus
-from local.gateway.server import free_port
+from local.aws.appsync.gateway.server import free_port
 from support import CLEAN_ENV, REPO
 
 STARTUP_SECONDS = 90

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from local import engine, offline
+from local.pulumi import engine, offline
 from support import COMPONENT_PROGRAM, REPO, component_config, write_project
 
 

@@ -16,13 +16,15 @@ from moto import mock_aws
 from domain import keys, layout
 from domain.entities import Slot
 from domain.instants import format_instant
-from local import engine
-from local.appsync import GraphQLEngine, LocalServices, deployed_apis
-from local.event_sources import QueueMapping
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws
-from local.provisioning import ProvisioningBackend
-from local.stepfunctions import start_sync_execution
+from local.api_deployment import LocalServices, deployed_apis
+from local.aws.appsync import GraphQLEngine
+from local.aws.awslambda.event_sources import QueueMapping
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.moto_core import MOTO_CONFIG
+from local.aws.session import local_aws
+from local.aws.stepfunctions.sync_executions import start_sync_execution
+from local.pulumi import engine
+from local.pulumi.provisioning import ProvisioningBackend
 from support import AWS_TEST_ENV, REPO
 
 REGION = "us-east-1"

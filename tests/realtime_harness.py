@@ -19,11 +19,11 @@ from domain.entities import Booking, Hold, Slot
 from domain.instants import format_instant
 from domain.keys import new_slot_id
 from domain.statuses import BookingStatus, SlotStatus
-from local.engine import Deployment
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import local_aws
-from local.sigv4 import SignatureError, verify
-from local.stream_reader import StreamReader
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb.stream_reader import StreamReader
+from local.aws.session import local_aws
+from local.aws.sigv4 import SignatureError, verify
+from local.pulumi.engine import Deployment
 from saga_harness import create_table, deployed_function, function_spec
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}

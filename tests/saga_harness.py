@@ -14,12 +14,13 @@ from moto import mock_aws
 from domain import keys, layout
 from domain.entities import Slot
 from domain.instants import format_instant
-from local import provisioning
-from local.engine import Deployment, RecordedResource
-from local.lambda_runtime import FunctionSpec, LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws
-from local.provisioning import archive_root
-from local.stepfunctions import start_sync_execution
+from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
+from local.aws.moto_core import MOTO_CONFIG
+from local.aws.session import local_aws
+from local.aws.stepfunctions.sync_executions import start_sync_execution
+from local.pulumi import provisioning
+from local.pulumi.engine import Deployment, RecordedResource
+from local.pulumi.provisioning import archive_root
 
 REGION = "us-east-1"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"

@@ -10,8 +10,8 @@ from gql import gql
 
 from cloud_harness import aws, book, http_client, open_slot, start_cloud, stop_cloud, token
 from domain import keys
-from local.cloud import live_discovery
-from local.persistence import SNAPSHOT_SECONDS
+from local.aws.persistence import SNAPSHOT_SECONDS
+from local.discovery import live_discovery
 from support import stack_variant
 
 ALICE, BOB = "alice@example.com", "bob@example.com"

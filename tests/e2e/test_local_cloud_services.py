@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cloud_harness import aws, start_cloud, stop_cloud, watch_an_abandoned_hold
-from local.gateway.server import free_port
+from local.aws.appsync.gateway.server import free_port
 from support import REPO, stack_variant, write_project
 
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.appsync import (
+from local.aws.appsync import (
     ApiConfig,
     AuthConfig,
     Caller,
@@ -18,11 +18,11 @@ from local.appsync import (
     GraphQLEngine,
     ResolverConfig,
 )
-from local.appsync import engine as engine_module
-from local.appsync.dynamodb import DynamoDbSource
-from local.appsync.lambda_source import LambdaSource
-from local.appsync.sources import NoneSource
-from local.lambda_runtime import FunctionSpec, LambdaRuntime
+from local.aws.appsync import engine as engine_module
+from local.aws.appsync.dynamodb import DynamoDbSource
+from local.aws.appsync.lambda_source import LambdaSource
+from local.aws.appsync.sources import NoneSource
+from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
 
 SCHEMA = """
 type Item { pk: ID! sk: ID! kind: String n: Int }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from local import engine, offline
+from local.pulumi import engine, offline
 from support import COMPONENT_PROGRAM, component_config, write_project
 
 POOL = "aws:cognito/userPool:UserPool"

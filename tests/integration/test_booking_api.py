@@ -15,7 +15,7 @@ from domain import keys
 from domain.entities import Booking, Slot, Venue
 from domain.instants import format_instant
 from domain.statuses import BookingStatus, SlotStatus
-from local import engine, offline
+from local.pulumi import engine, offline
 from support import stack_variant
 
 OWNER = user("owner-1", "owners")

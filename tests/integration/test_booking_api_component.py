@@ -18,7 +18,7 @@ from components.resolver_code import (
     manifest,
     resolver_file,
 )
-from local import engine, offline
+from local.pulumi import engine, offline
 from support import stack_variant
 
 API = "aws:appsync/graphQLApi:GraphQLApi"

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from domain import keys
-from local import stepfunctions
+from local.aws.stepfunctions import sync_executions as stepfunctions
 from queue_harness import body
 
 QUEUED_AT = "queuedAt"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.request_definition import request_definition
-from local import engine
+from local.pulumi import engine
 
 QUEUE = "aws:sqs/queue:Queue"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"

@@ -9,7 +9,7 @@ import pytest
 
 from components.layout import HANDLERS_DIR
 from components.saga_definition import definition
-from local import engine
+from local.pulumi import engine
 
 FUNCTION = "aws:lambda/function:Function"
 MACHINE = "aws:sfn/stateMachine:StateMachine"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from local import engine
+from local.pulumi import engine
 from support import REPO
 
 TABLE = "aws:dynamodb/table:Table"

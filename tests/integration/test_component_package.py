@@ -10,7 +10,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components import COMPONENTS, PACKAGE_NAME, PACKAGE_VERSION
-from local import engine, offline
+from local.pulumi import engine, offline
 from support import REPO
 
 EXPECTED = {

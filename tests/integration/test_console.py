@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from local.appsync import Caller
+from local.aws.appsync import Caller
+from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
 from local.console import Console, caller_label, routing_output
-from local.lambda_runtime import FunctionSpec, LambdaRuntime
 
 HANDLER = """
 import json

@@ -11,9 +11,9 @@ from moto.dynamodb.parsing.ast_nodes import Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodb.parsing.validators import ActionCountValidator
 
-from local import dynamodb_expressions
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import local_aws
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb import expressions as dynamodb_expressions
+from local.aws.session import local_aws
 from support import create_plain_table
 
 GUARDED = "attribute_not_exists(pk) OR (#n < :limit AND #owner = :me)"

@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from local import dynamodb_indexes
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import full_table_reads, local_aws
-from local.ttl import TtlExpiry
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb import indexes as dynamodb_indexes
+from local.aws.dynamodb.moto_patches import full_table_reads
+from local.aws.dynamodb.ttl import TtlExpiry
+from local.aws.session import local_aws
 
 REGION = "us-east-1"
 ORIGINAL_QUERY = Table.query

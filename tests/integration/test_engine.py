@@ -2,7 +2,7 @@
 
 import pytest
 
-from local import engine, offline
+from local.pulumi import engine, offline
 
 PROGRAM = """
 import pulumi

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from moto.events.models import EventPattern
 
-from local.event_sources import StreamMapping
-from local.lambda_runtime import FunctionSpec
-from local.ttl import TtlExpiry
+from local.aws.awslambda.event_sources import StreamMapping
+from local.aws.awslambda.runtime import FunctionSpec
+from local.aws.dynamodb.ttl import TtlExpiry
 from realtime_harness import MAPPING, STREAM_MAPPING, deployed_realtime
 
 

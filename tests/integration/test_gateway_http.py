@@ -18,9 +18,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto import mock_aws
 
-from local.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
-from local.appsync.sources import NoneSource, SourceResult
-from local.gateway import Authorizer, Unauthorized, gateway_app, serving
+from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
+from local.aws.appsync.gateway import Authorizer, Unauthorized, gateway_app, serving
+from local.aws.appsync.sources import NoneSource, SourceResult
 
 REGION = "us-east-1"
 SCHEMA = """

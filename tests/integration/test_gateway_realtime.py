@@ -13,9 +13,9 @@ from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncApiKeyAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 
-from local.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
-from local.appsync.sources import NoneSource
-from local.gateway import Authorizer, gateway_app, serving
+from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
+from local.aws.appsync.gateway import Authorizer, gateway_app, serving
+from local.aws.appsync.sources import NoneSource
 
 KEY = "da2-realtimekey"
 SCHEMA = """

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from botocore.exceptions import ClientError
 
-from local.appsync.http_source import HttpSource
+from local.aws.appsync.http_source import HttpSource
 
 IAM = {"authorizationType": "AWS_IAM", "awsIamConfig": {"signingServiceName": "states"}}
 

@@ -11,10 +11,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from local import inprocess_dynamodb
-from local.gateway.server import free_port
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws
+from local.aws.appsync.gateway.server import free_port
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb import in_process as inprocess_dynamodb
+from local.aws.moto_core import MOTO_CONFIG
+from local.aws.session import local_aws
 from support import create_plain_table
 
 ITEM = {

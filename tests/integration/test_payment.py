@@ -8,7 +8,7 @@ from boto3.dynamodb.conditions import Key
 from domain import keys, layout
 from domain.entities import Payment
 from domain.statuses import PaymentStatus
-from local.lambda_runtime import FunctionSpec, LambdaRuntime
+from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
 from support import REPO
 
 

@@ -11,10 +11,11 @@ import pytest
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
-from local import persistence
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, local_aws
-from local.persistence import Snapshots
+from local.aws import persistence
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.moto_core import MOTO_CONFIG
+from local.aws.persistence import Snapshots
+from local.aws.session import local_aws
 from support import create_plain_table
 
 REGION = "us-east-1"

@@ -4,7 +4,7 @@ import json
 
 from pulumi_policy import EnforcementLevel
 
-from local.policy import evaluate, load_pack
+from local.pulumi.policy import evaluate, load_pack
 from support import REPO, run_local
 
 BROKEN_PROGRAM = """

@@ -10,10 +10,10 @@ from moto import mock_aws
 from domain import keys
 from domain.entities import Slot
 from domain.instants import format_instant
-from local import engine
-from local.lambda_runtime import LambdaRuntime
-from local.provisioning import ProvisioningBackend
-from local.stepfunctions import start_sync_execution
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.stepfunctions.sync_executions import start_sync_execution
+from local.pulumi import engine
+from local.pulumi.provisioning import ProvisioningBackend
 from support import REPO
 
 REGION = "us-east-1"

@@ -7,11 +7,11 @@ import time
 import boto3
 from moto import mock_aws
 
-from local import wakeups
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import local_aws
-from local.pumps import Pumps, backoff
-from local.wakeups import Waker
+from local.aws import wakeups
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.pumps import Pumps, backoff
+from local.aws.session import local_aws
+from local.aws.wakeups import Waker
 from support import create_plain_table
 
 

@@ -7,10 +7,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local import engine
-from local.event_sources import QueueMapping
-from local.lambda_runtime import LambdaRuntime
-from local.provisioning import ProvisioningBackend
+from local.aws.awslambda.event_sources import QueueMapping
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.pulumi import engine
+from local.pulumi.provisioning import ProvisioningBackend
 
 PROGRAM = """
 import json

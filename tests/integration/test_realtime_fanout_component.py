@@ -6,7 +6,7 @@ import json
 import pytest
 
 from components.stream_filters import filter_patterns
-from local import engine
+from local.pulumi import engine
 
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 QUEUE = "aws:sqs/queue:Queue"

@@ -11,8 +11,9 @@ from moto import mock_aws
 
 from api_harness import PUBLIC, SYSTEM, user
 from domain import keys
-from local.appsync import GraphQLEngine, LocalServices, deployed_apis
-from local.lambda_runtime import LambdaRuntime
+from local.api_deployment import LocalServices, deployed_apis
+from local.aws.appsync import GraphQLEngine
+from local.aws.awslambda.runtime import LambdaRuntime
 
 REQUEST = """mutation($v: ID!, $s: ID!, $t: String!, $f: Boolean) {
   requestBooking(venueId: $v, slotId: $s, clientToken: $t, failPayment: $f) {

@@ -7,7 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.sqs_redrive import RedriveError, dead_letter_sources, redrive
+from local.aws.sqs.redrive import RedriveError, dead_letter_sources, redrive
+from support import run_local
 
 
 @pytest.fixture
@@ -78,3 +79,14 @@ def test_a_dead_letter_queue_of_two_sources_is_refused_and_keeps_its_messages(sq
     with pytest.raises(RedriveError, match="dead-letter queue of 2 queues"):
         redrive(sqs, "a-dlq")
     assert [body for body, _ in bodies(sqs, shared)] == ["x"]
+
+
+def test_redrive_without_a_running_cloud_says_how_to_start_one(tmp_path):
+    """A discovery file whose cloud is gone (its lock is free) is not a running cloud."""
+    (tmp_path / ".slate").mkdir()
+    (tmp_path / ".slate" / "local.json").write_text(json.dumps({"awsEndpoint": "http://x"}))
+    (tmp_path / ".slate" / "lock").touch()
+    run = run_local("redrive", "-C", str(tmp_path))
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: no local cloud is running in ")
+    assert "make dev" in run.stderr

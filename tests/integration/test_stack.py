@@ -6,8 +6,8 @@ import shutil
 import pytest
 import yaml
 
-from local import engine, offline
-from local.project import ProjectError
+from local.pulumi import engine, offline
+from local.pulumi.project import ProjectError
 from support import REPO
 
 TOP_LEVEL = {

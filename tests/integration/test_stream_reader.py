@@ -10,9 +10,10 @@ import pytest
 from moto import mock_aws
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import STREAM_RETENTION, expire_stream_records, local_aws
-from local.stream_reader import StreamGone, StreamReader
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb.moto_patches import STREAM_RETENTION, expire_stream_records
+from local.aws.dynamodb.stream_reader import StreamGone, StreamReader
+from local.aws.session import local_aws
 from support import create_plain_table
 
 REGION = "us-east-1"

@@ -13,9 +13,11 @@ from moto import mock_aws
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from local.lambda_runtime import LambdaRuntime
-from local.moto_glue import MOTO_CONFIG, json_copy, local_aws
-from local.stepfunctions import ExecutionTimeout, start_sync_execution
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.moto_core import MOTO_CONFIG
+from local.aws.session import local_aws
+from local.aws.stepfunctions.moto_patches import json_copy
+from local.aws.stepfunctions.sync_executions import ExecutionTimeout, start_sync_execution
 
 REGION = "us-east-1"
 ECHO = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}

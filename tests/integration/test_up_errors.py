@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from local.gateway.server import HOST
+from local.aws.appsync.gateway.server import HOST
 from support import REPO, stack_variant
 
 VTL_PROGRAM = """

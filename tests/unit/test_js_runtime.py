@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from local.appsync.js_runtime import JsRuntime, zone_offset_minutes
+from local.aws.appsync.js_runtime import JsRuntime, zone_offset_minutes
 
 NOW = 1_795_000_000.123  # 2026-11-18T11:06:40.123Z
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from local.appsync.jsmodule import MAX_CODE_BYTES, CodeError, compile_module
+from local.aws.appsync.jsmodule import MAX_CODE_BYTES, CodeError, compile_module
 
 HANDLERS = (
     "export function request(ctx) { return {}; }\nexport function response(ctx) { return 1; }\n"

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from local.lambda_runtime import FunctionSpec, LambdaRuntime, UnknownFunction
+from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime, UnknownFunction
 
 HANDLER = """
 import os

@@ -6,8 +6,8 @@ import json
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from local.engine import Deployment, RecordedResource
-from local.policy import PolicyError, evaluate, load_pack
+from local.pulumi.engine import Deployment, RecordedResource
+from local.pulumi.policy import PolicyError, evaluate, load_pack
 from support import REPO
 
 PACK = load_pack(REPO / "policies")

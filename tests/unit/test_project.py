@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from local.project import Project, ProjectError
+from local.pulumi.project import Project, ProjectError
 
 
 def _project(tmp_path, pulumi_yaml: str, stack_yaml: str | None = None, main: bool = True):

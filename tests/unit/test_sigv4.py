@@ -7,7 +7,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from local.sigv4 import SignatureError, verify
+from local.aws.sigv4 import SignatureError, verify
 
 URL = "http://127.0.0.1:4000/graphql"
 BODY = b'{"query": "mutation { publishSlotUpdate }"}'

@@ -1,0 +1,8 @@
+"""The local cloud's AppSync gateway: AppSync's endpoints and auth in front of the resolver
+engine (`local.appsync`)."""
+
+from local.aws.appsync.gateway.app import gateway_app
+from local.aws.appsync.gateway.auth import Authorizer, Unauthorized
+from local.aws.appsync.gateway.server import serving
+
+__all__ = ["Authorizer", "Unauthorized", "gateway_app", "serving"]

@@ -1,0 +1,1 @@
+"""Lambda: the in-process function runtime, its event source mappings and its logs."""

@@ -1,0 +1,39 @@
+"""One in-process moto session with every patch the local cloud needs (`local_aws`)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from local.aws import wakeups
+from local.aws.appsync.listing import answering_endpoints
+from local.aws.awslambda.moto_patches import direct_lambda_tasks, route_lambda
+from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.dynamodb.expressions import parsing_once
+from local.aws.dynamodb.in_process import answering_in_process
+from local.aws.dynamodb.moto_patches import (
+    indexed_tables,
+    item_level_transactions,
+    serialized_dynamodb,
+)
+from local.aws.moto_core import listing_actions_once, untracked_models
+from local.aws.stepfunctions.moto_patches import step_functions_interpreter
+
+
+@contextmanager
+def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
+    """Everything above, for one in-process moto session."""
+    # Item-level transactions go inside the serialization, so their backups are taken under it.
+    with (
+        route_lambda(runtime),
+        direct_lambda_tasks(),
+        indexed_tables(),
+        parsing_once(),
+        item_level_transactions(),
+        serialized_dynamodb(),
+        step_functions_interpreter(),
+        wakeups.watching_writes(),
+        answering_in_process(),
+        listing_actions_once(),
+        untracked_models(),
+        answering_endpoints(),
+    ):
+        yield

@@ -1,0 +1,1 @@
+"""SQS: what moto lacks of it (moving dead-letter messages back to their queues)."""

@@ -1,0 +1,150 @@
+"""Where moto's Step Functions interpreter needs help to behave as AWS does.
+
+Moto's interpreter makes a new boto3 client for every task it runs; creating
+clients from boto3's default session is not thread-safe ("dictionary changed size during
+iteration" under concurrent executions) and costs tens of milliseconds each.
+It also parses the definition again (ANTLR, in pure Python: ~0.5 s) for every execution, and
+every JSONPath again (~1 ms) each time a state reads one, or writes its result to one (with
+a parser it builds anew each time). Between states it deep-copies the data with
+`copy.deepcopy`, which is slow for what is always JSON.
+`step_functions_interpreter` hands it one client per (service, region), made under a lock,
+parses each definition and each JSONPath once (parsed programs and paths keep no execution
+state: that lives in the execution's environment), copies JSON as JSON, silences its
+logging of every error a state catches, and signals each execution's end
+(`wait_for_execution`) so a synchronous caller need not poll.
+"""
+
+import contextlib
+import copy
+import functools
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import boto3
+from botocore.exceptions import UnknownServiceError
+from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
+from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service,
+)
+from moto.stepfunctions.parser.asl.eval import environment as moto_environment
+from moto.stepfunctions.parser.asl.eval import states as moto_states
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
+from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+# Parsed definitions and paths hold no execution state, so they are shared across sessions.
+_parse_path = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
+_parse_result_path = functools.lru_cache(maxsize=4096)(moto_result_path.parse)
+_programs: dict[str, Any] = {}
+_COPYING_MODULES = (
+    moto_states,
+    moto_environment,
+    moto_result_path,
+    string_expression,
+    execute_state,
+    state_task_service,
+)
+_IMMUTABLE_JSON = (str, int, float, bool, type(None))
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy` for the JSON values a state machine passes from state to state, several
+    times faster; anything else is deep-copied as `copy.deepcopy` does."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item, memo) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item, memo) for item in value]
+    if kind in _IMMUTABLE_JSON:
+        return value
+    return copy.deepcopy(value, memo)
+
+
+_JSON_COPYING = SimpleNamespace(deepcopy=json_copy, copy=copy.copy)
+_TASK_SERVICE = re.compile(r"arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):")
+_programs_lock = threading.Lock()
+
+
+@contextmanager
+def step_functions_interpreter() -> Iterator[None]:
+    clients: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    def client(**kwargs: Any) -> Any:
+        key = (kwargs.get("service_name"), kwargs.get("region_name"), kwargs.get("endpoint_url"))
+        with lock:
+            if key not in clients:
+                clients[key] = boto3.client(**kwargs)
+            return clients[key]
+
+    def program(worker: ExecutionWorker) -> Any:
+        return parsed_definition(worker._evaluation_details.state_machine_details.definition)
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+
+    def signal_end(communication: BaseExecutionWorkerCommunication) -> None:
+        terminated(communication)
+        _execution_end(communication.execution.exec_arn).set()
+
+    logger = logging.getLogger("moto.stepfunctions.parser")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with (
+            mock.patch.object(moto_boto_client, "boto3", SimpleNamespace(client=client)),
+            mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", program),
+            mock.patch.object(moto_json_path, "parse", _parse_path),
+            mock.patch.object(moto_result_path, "parse", _parse_result_path),
+            ExitStack() as copying,
+            mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
+        ):
+            for module in _COPYING_MODULES:
+                copying.enter_context(mock.patch.object(module, "copy", _JSON_COPYING))
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def warm_up_definition(definition: str, region: str) -> None:
+    """What an execution of `definition` would first wait for: its parse (~0.5 s) and the
+    clients of the services its tasks call (tens of milliseconds each)."""
+    parsed_definition(definition)
+    for service in sorted(set(_TASK_SERVICE.findall(definition))):
+        with contextlib.suppress(UnknownServiceError):
+            moto_boto_client.boto_client_for(region, service)
+
+
+def parsed_definition(definition: str) -> Any:
+    """A state machine definition as moto's interpreter runs it, parsed once."""
+    with _programs_lock:
+        if definition not in _programs:
+            _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return _programs[definition]
+
+
+_execution_ends: dict[str, threading.Event] = {}
+_execution_ends_lock = threading.Lock()
+
+
+def _execution_end(execution_arn: str) -> threading.Event:
+    with _execution_ends_lock:
+        return _execution_ends.setdefault(execution_arn, threading.Event())
+
+
+def wait_for_execution(execution_arn: str, timeout: float) -> bool:
+    """Block until the execution ends (True) or `timeout` passes (False)."""
+    finished = _execution_end(execution_arn).wait(timeout)
+    if finished:
+        with _execution_ends_lock:
+            _execution_ends.pop(execution_arn, None)
+    return finished

@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.aws import resource_types as types
-from local.aws.appsync.auth import API_KEY, AuthConfig
+from local.aws.appsync.auth_modes import API_KEY, AuthConfig
 from local.aws.appsync.dynamodb import DynamoDbSource
-from local.aws.appsync.engine import RUNTIME, ApiConfig, ConfigError, FunctionConfig, ResolverConfig
+from local.aws.appsync.graphql_engine import (
+    RUNTIME,
+    ApiConfig,
+    ConfigError,
+    FunctionConfig,
+    ResolverConfig,
+)
 from local.aws.appsync.http_source import AwsTarget, HttpSource
 from local.aws.appsync.lambda_source import LambdaSource
 from local.aws.appsync.sources import DataSource, NoneSource

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from local.aws.appsync.auth import API_KEY, COGNITO, IAM, Caller
+from local.aws.appsync.auth_modes import API_KEY, COGNITO, IAM, Caller
 from local.aws.awslambda.runtime import Invoked, current_function
 
 

@@ -18,7 +18,7 @@ from local.aws.appsync import (
     GraphQLEngine,
     ResolverConfig,
 )
-from local.aws.appsync import engine as engine_module
+from local.aws.appsync import graphql_engine as engine_module
 from local.aws.appsync.dynamodb import DynamoDbSource
 from local.aws.appsync.lambda_source import LambdaSource
 from local.aws.appsync.sources import NoneSource

@@ -3,7 +3,7 @@
 import pytest
 from graphql import graphql_sync
 
-from local.aws.appsync.auth import API_KEY, COGNITO, IAM, AuthConfig, Caller, may_access
+from local.aws.appsync.auth_modes import API_KEY, COGNITO, IAM, AuthConfig, Caller, may_access
 from local.aws.appsync.schema import build_appsync_schema
 
 SCHEMA = build_appsync_schema(

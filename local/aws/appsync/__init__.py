@@ -4,8 +4,8 @@
 the gateway (`gateway`) serves it over HTTP and WebSocket.
 """
 
-from local.aws.appsync.auth import AuthConfig, Caller
-from local.aws.appsync.engine import (
+from local.aws.appsync.auth_modes import AuthConfig, Caller
+from local.aws.appsync.graphql_engine import (
     ApiConfig,
     ConfigError,
     FunctionConfig,

@@ -2,7 +2,7 @@
 engine (`local.appsync`)."""
 
 from local.aws.appsync.gateway.app import gateway_app
-from local.aws.appsync.gateway.auth import Authorizer, Unauthorized
+from local.aws.appsync.gateway.authorizer import Authorizer, Unauthorized
 from local.aws.appsync.gateway.server import serving
 
 __all__ = ["Authorizer", "Unauthorized", "gateway_app", "serving"]

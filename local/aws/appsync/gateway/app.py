@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from local.aws.appsync import GraphQLEngine
-from local.aws.appsync.gateway.auth import Authorizer
+from local.aws.appsync.gateway.authorizer import Authorizer
 from local.aws.appsync.gateway.graphql_http import OperationObserver, http_endpoint
 from local.aws.appsync.gateway.realtime import INIT_TIMEOUT_SECONDS, RealtimeEndpoint
 from local.aws.appsync.gateway.subscriptions import OUTBOX_LIMIT, SubscriptionHub

@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from local.aws.appsync import Caller, GraphQLEngine
-from local.aws.appsync.gateway.auth import Authorizer, Unauthorized
+from local.aws.appsync.gateway.authorizer import Authorizer, Unauthorized
 from local.aws.appsync.gateway.subscriptions import SubscriptionHub
 
 MALFORMED = "MalformedHttpRequestException"

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from local.aws.appsync import Caller, GraphQLEngine, clipped
-from local.aws.appsync.gateway.auth import Authorizer, Unauthorized
+from local.aws.appsync.gateway.authorizer import Authorizer, Unauthorized
 from local.aws.appsync.gateway.graphql_http import OperationObserver
 from local.aws.appsync.gateway.subscriptions import (
     OPERATORS,

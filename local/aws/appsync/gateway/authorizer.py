@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from local.aws.appsync.auth import API_KEY, COGNITO, IAM, AuthConfig, Caller
+from local.aws.appsync.auth_modes import API_KEY, COGNITO, IAM, AuthConfig, Caller
 from local.aws.sigv4 import SignatureError, verify
 
 SIGV4_PREFIX = "AWS4-HMAC-SHA256 "

@@ -30,7 +30,7 @@ from graphql import (
     validate,
 )
 
-from local.aws.appsync.auth import AuthConfig, Caller, may_access
+from local.aws.appsync.auth_modes import AuthConfig, Caller, may_access
 from local.aws.appsync.js_runtime import HandlerError, JsRuntime, Outcome
 from local.aws.appsync.jsmodule import CodeError
 from local.aws.appsync.schema import build_appsync_schema

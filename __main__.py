@@ -16,15 +16,12 @@ from components.config import SlateConfig
 config = SlateConfig.load()
 table = BookingTable("bookings", config.table)
 auth = AuthPool("auth", config.auth)
-saga = BookingSaga(
-    "booking", {**config.saga, "table_name": table.table_name, "table_arn": table.table_arn}
-)
+saga = BookingSaga("booking", {**config.saga, "table": table.reference})
 queue = BookingQueue(
     "requests",
     {
         **config.queue,
-        "table_name": table.table_name,
-        "table_arn": table.table_arn,
+        "table": table.reference,
         "state_machine_arn": saga.state_machine_arn,
     },
 )
@@ -32,8 +29,7 @@ api = BookingApi(
     "api",
     {
         **config.api,
-        "table_name": table.table_name,
-        "table_arn": table.table_arn,
+        "table": table.reference,
         "state_machine_arn": saga.state_machine_arn,
         "request_state_machine_arn": queue.request_state_machine_arn,
         "user_pool_id": auth.user_pool_id,
@@ -43,9 +39,7 @@ realtime = RealtimeFanout(
     "realtime",
     {
         **config.realtime,
-        "table_name": table.table_name,
-        "table_arn": table.table_arn,
-        "stream_arn": table.stream_arn,
+        "table": table.reference,
         "graphql_url": api.graphql_url,
         "publish_field_arn": api.publish_field_arn,
         "publish_booking_field_arn": api.publish_booking_field_arn,

@@ -5,8 +5,7 @@ from .auth_pool import ADMINS_GROUP, OWNERS_GROUP, AuthPool, AuthPoolArgs
 from .booking_api import BookingApi, BookingApiArgs
 from .booking_queue import BookingQueue, BookingQueueArgs
 from .booking_saga import BookingSaga, BookingSagaArgs
-from .booking_table import BookingTable, BookingTableArgs
-from .python_function import PythonFunction, PythonFunctionArgs
+from .booking_table import BookingTable, BookingTableArgs, TableReference
 from .realtime_fanout import RealtimeFanout, RealtimeFanoutArgs
 
 PACKAGE_NAME = "slate"
@@ -29,8 +28,7 @@ __all__ = [
     "BookingSagaArgs",
     "BookingTable",
     "BookingTableArgs",
-    "PythonFunction",
-    "PythonFunctionArgs",
     "RealtimeFanout",
     "RealtimeFanoutArgs",
+    "TableReference",
 ]

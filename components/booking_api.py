@@ -6,6 +6,7 @@ from typing import Any, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from .booking_table import TableReference, table_reference
 from .iam import assume_role_policy, policy_document, service_role, table_statement
 from .layout import model, table_layout
 from .logs import checked_retention
@@ -48,11 +49,9 @@ PUBLISH_BOOKING_FIELD_PATH = "/types/Mutation/fields/publishBookingUpdate"
 class BookingApiArgs(TypedDict, total=False):
     """What the API reads and writes, who may call it, and how it logs."""
 
-    table_name: Required[pulumi.Input[str]]
-    """Name of the BookingTable."""
-
-    table_arn: Required[pulumi.Input[str]]
-    """ARN of that table; the table data source's role is scoped to it and its indexes."""
+    table: Required[pulumi.Input[TableReference]]
+    """The BookingTable the resolvers read and write (`BookingTable.reference`); the table
+    data source's role is scoped to it and its indexes."""
 
     state_machine_arn: Required[pulumi.Input[str]]
     """The BookingSaga's state machine, which `bookSlot` runs synchronously."""
@@ -65,27 +64,29 @@ class BookingApiArgs(TypedDict, total=False):
     """The AuthPool's user pool: the default auth mode."""
 
     public_reads: bool
-    """Adds an API key that may read venues and slots without signing in. Default false."""
+    """Adds an API key that may read venues and slots without signing in. Default false.
+    Plain, not an Input: it decides which resources (the key) and which schema exist, which
+    must be known when the program runs, not when a resource is created."""
 
-    api_key_expires: str
+    api_key_expires: pulumi.Input[str]
     """When the API key expires (RFC 3339, e.g. `2027-06-30T00:00:00Z`, whole hours; AppSync
     allows 1-365 days ahead). Default: AppSync's, 7 days after creation."""
 
-    field_log_level: str
+    field_log_level: pulumi.Input[str]
     """AppSync field log level: NONE, ERROR, INFO, DEBUG or ALL. Default ERROR."""
 
-    log_retention_days: int
+    log_retention_days: pulumi.Input[int]
     """Retention of the API's log group. Default 14."""
 
-    query_depth_limit: int
+    query_depth_limit: pulumi.Input[int]
     """How deeply a query may nest (1-75; 0 is AppSync's default, no limit). Default 10: the
     contract's deepest query nests 3 levels."""
 
-    resolver_count_limit: int
+    resolver_count_limit: pulumi.Input[int]
     """How many resolvers one request may run (1-10000; 0 is AppSync's default, 10000).
     Default 100: each root field is one resolver, so this caps aliased fields per request."""
 
-    publish_horizon_days: int
+    publish_horizon_days: pulumi.Input[int]
     """How far ahead slots may start, in days (1-3650). Default 365."""
 
     tags: pulumi.Input[dict[str, pulumi.Input[str]]]
@@ -126,8 +127,9 @@ class BookingApi(pulumi.ComponentResource):
         self, name: str, args: BookingApiArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
-        require(COMPONENT, args, "table_name", "table_arn", "state_machine_arn", "user_pool_id")
         reject_unknown(COMPONENT, args, BookingApiArgs)
+        require(COMPONENT, args, "table", "state_machine_arn", "user_pool_id")
+        table = table_reference(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
         # Plain, not an Output: it decides which resources and schema exist.
@@ -208,7 +210,7 @@ class BookingApi(pulumi.ComponentResource):
             opts=child,
         )
 
-        sources = self._data_sources(name, api, args, region, tags, child)
+        sources = self._data_sources(name, api, table, args, region, tags, child)
         horizon_days = checked(
             COMPONENT,
             "publish_horizon_days",
@@ -216,12 +218,15 @@ class BookingApi(pulumi.ComponentResource):
             int_between(1, 3650),
         )
         constants = pulumi.Output.all(
-            args["table_name"], args["state_machine_arn"], args.get("request_state_machine_arn")
+            table["name"],
+            args["state_machine_arn"],
+            args.get("request_state_machine_arn"),
+            horizon_days,
         ).apply(
             lambda values: resolver_constants(
                 values[0],
                 values[1],
-                publish_horizon_days=horizon_days,
+                publish_horizon_days=values[3],
                 request_state_machine_arn=values[2],
             )
         )
@@ -300,6 +305,7 @@ class BookingApi(pulumi.ComponentResource):
         self,
         name: str,
         api: aws.appsync.GraphQLApi,
+        table: TableReference,
         args: BookingApiArgs,
         region: pulumi.Output[str],
         tags: Any,
@@ -307,7 +313,7 @@ class BookingApi(pulumi.ComponentResource):
     ) -> dict[str, aws.appsync.DataSource]:
         """The table, the workflows (the saga; the request workflow when given) and NONE, each
         with a role allowed only what its resolvers do."""
-        table_arn = args["table_arn"]
+        table_arn = table["arn"]
         table_role = service_role(
             COMPONENT,
             f"{name}-table",
@@ -338,7 +344,7 @@ class BookingApi(pulumi.ComponentResource):
                 name="table",
                 type="AMAZON_DYNAMODB",
                 service_role_arn=table_role.arn,
-                dynamodb_config={"table_name": args["table_name"], "region": region},
+                dynamodb_config={"table_name": table["name"], "region": region},
                 opts=opts,
             ),
             NONE_SOURCE: aws.appsync.DataSource(

@@ -6,6 +6,7 @@ from typing import Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from .booking_table import TableReference, table_reference
 from .express_workflow import express_state_machine
 from .iam import table_statement
 from .logs import checked_retention
@@ -36,36 +37,34 @@ QUEUE_CONSUMER_ACTIONS = [
 class BookingQueueArgs(TypedDict, total=False):
     """The table and the saga the queued requests are booked with, and the queue's tuning."""
 
-    table_name: Required[pulumi.Input[str]]
-    """Name of the BookingTable."""
-
-    table_arn: Required[pulumi.Input[str]]
-    """Its ARN; the request workflow's role is scoped to it."""
+    table: Required[pulumi.Input[TableReference]]
+    """The BookingTable that holds the requests (`BookingTable.reference`); its roles are
+    scoped to it."""
 
     state_machine_arn: Required[pulumi.Input[str]]
     """The BookingSaga's state machine, which the worker runs for each request."""
 
-    max_receive_count: int
+    max_receive_count: pulumi.Input[int]
     """Deliveries of a request before it goes to the dead-letter queue, 1-1000. Default 3."""
 
-    worker_timeout_seconds: int
+    worker_timeout_seconds: pulumi.Input[int]
     """The worker's timeout, 10-900 seconds; the queue's visibility timeout is six times this.
     Default 60."""
 
-    batch_size: int
+    batch_size: pulumi.Input[int]
     """Requests per worker invocation, 1-10. Default 10."""
 
-    batching_window_seconds: int
+    batching_window_seconds: pulumi.Input[int]
     """How long Lambda gathers requests before invoking the worker, 0-300 seconds. Default 1."""
 
-    lock_seconds: int
+    lock_seconds: pulumi.Input[int]
     """How long a user's pending request for a slot keeps them from requesting it again with
     another token (unless it ends sooner), 60-3600 seconds. Default 900."""
 
-    log_retention_days: int
+    log_retention_days: pulumi.Input[int]
     """Retention of the worker's and the request workflow's logs. Default 14."""
 
-    powertools_layer_version: int
+    powertools_layer_version: pulumi.Input[int]
     """Version of the AWS-managed Powertools layer for the worker. Default 27."""
 
     tags: pulumi.Input[dict[str, pulumi.Input[str]]]
@@ -103,8 +102,9 @@ class BookingQueue(pulumi.ComponentResource):
         self, name: str, args: BookingQueueArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
-        require(COMPONENT, args, "table_name", "table_arn", "state_machine_arn")
         reject_unknown(COMPONENT, args, BookingQueueArgs)
+        require(COMPONENT, args, "table", "state_machine_arn")
+        table = table_reference(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
         retention = checked_retention(COMPONENT, args)
@@ -142,11 +142,11 @@ class BookingQueue(pulumi.ComponentResource):
         requests = express_state_machine(
             COMPONENT,
             f"{name}-intake",
-            definition=pulumi.Output.all(args["table_name"], queue.url, lock_seconds).apply(
+            definition=pulumi.Output.all(table["name"], queue.url, lock_seconds).apply(
                 lambda values: request_definition(*values)
             ),
             statements=[
-                table_statement(args["table_arn"], REQUEST_ITEM_ACTIONS, REQUEST_PARTITIONS),
+                table_statement(table["arn"], REQUEST_ITEM_ACTIONS, REQUEST_PARTITIONS),
                 {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue.arn},
             ],
             retention=retention,
@@ -175,6 +175,7 @@ class BookingQueue(pulumi.ComponentResource):
                 "tags": tags,
             },
             opts=child,
+            owner=COMPONENT,
         )
         mapping = aws.lambda_.EventSourceMapping(
             f"{name}-mapping",

@@ -4,6 +4,7 @@ from typing import Required, TypedDict
 
 import pulumi
 
+from .booking_table import TableReference, table_reference
 from .express_workflow import express_state_machine
 from .iam import table_statement
 from .logs import checked_retention
@@ -25,19 +26,16 @@ PAYMENT_PARTITIONS = ("payment", "idempotency")
 class BookingSagaArgs(TypedDict, total=False):
     """Where the saga books, and how long a hold lasts."""
 
-    table_name: Required[pulumi.Input[str]]
-    """Name of the BookingTable the saga writes."""
+    table: Required[pulumi.Input[TableReference]]
+    """The BookingTable the saga writes (`BookingTable.reference`); its roles are scoped to it."""
 
-    table_arn: Required[pulumi.Input[str]]
-    """ARN of that table; the roles are scoped to it."""
-
-    hold_ttl_seconds: int
+    hold_ttl_seconds: pulumi.Input[int]
     """How long a slot stays held for a booking in payment, 60-3600 seconds. Default 900."""
 
-    log_retention_days: int
+    log_retention_days: pulumi.Input[int]
     """Retention of the workflow's and the payment function's logs. Default 14."""
 
-    powertools_layer_version: int
+    powertools_layer_version: pulumi.Input[int]
     """Version of the AWS-managed Powertools layer for the payment function. Default 27."""
 
     tags: pulumi.Input[dict[str, pulumi.Input[str]]]
@@ -65,22 +63,23 @@ class BookingSaga(pulumi.ComponentResource):
         self, name: str, args: BookingSagaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
-        require(COMPONENT, args, "table_name", "table_arn")
         reject_unknown(COMPONENT, args, BookingSagaArgs)
+        require(COMPONENT, args, "table")
+        table = table_reference(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
         retention = checked_retention(COMPONENT, args)
         hold_ttl = checked(
             COMPONENT, "hold_ttl_seconds", args.get("hold_ttl_seconds", 900), int_between(60, 3600)
         )
-        table_arn = args["table_arn"]
+        table_arn = table["arn"]
 
         payment = PythonFunction(
             f"{name}-payment",
             {
                 "handler": "payment.handler",
                 "description": "Takes and refunds a booking's payment (mock provider).",
-                "environment": {"TABLE_NAME": args["table_name"]},
+                "environment": {"TABLE_NAME": table["name"]},
                 "policy_statements": [table_statement(table_arn, ITEM_ACTIONS, PAYMENT_PARTITIONS)],
                 "log_retention_days": retention,
                 "powertools_layer_version": args.get(
@@ -89,11 +88,12 @@ class BookingSaga(pulumi.ComponentResource):
                 "tags": tags,
             },
             opts=child,
+            owner=COMPONENT,
         )
         machine = express_state_machine(
             COMPONENT,
             name,
-            definition=pulumi.Output.all(args["table_name"], payment.function_arn, hold_ttl).apply(
+            definition=pulumi.Output.all(table["name"], payment.function_arn, hold_ttl).apply(
                 lambda values: definition(*values)
             ),
             statements=[

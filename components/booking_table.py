@@ -1,14 +1,29 @@
 """BookingTable: the single DynamoDB table that holds venues, slots, bookings and holds."""
 
-from typing import TypedDict
+from collections.abc import Mapping
+from typing import Any, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from .layout import table_layout
-from .validation import are_tags, checked, is_bool, is_kms_key_arn, reject_unknown
+from .validation import InvalidArgument, are_tags, checked, is_bool, is_kms_key_arn, reject_unknown
 
 COMPONENT = "BookingTable"
+TABLE_ARGUMENT = "table"
+
+
+class TableReference(TypedDict, total=False):
+    """The BookingTable another component works on; `BookingTable.reference` gives it."""
+
+    name: Required[pulumi.Input[str]]
+    """The table's name."""
+
+    arn: Required[pulumi.Input[str]]
+    """The table's ARN: the roles that use it are scoped to it."""
+
+    stream_arn: pulumi.Input[str]
+    """The ARN of its stream (NEW_AND_OLD_IMAGES); RealtimeFanout needs it."""
 
 
 class BookingTableArgs(TypedDict, total=False):
@@ -125,3 +140,42 @@ class BookingTable(pulumi.ComponentResource):
                 "ttl_attribute": self.ttl_attribute,
             }
         )
+
+    @property
+    def reference(self) -> TableReference:
+        """What BookingSaga, BookingQueue, BookingApi and RealtimeFanout take as `table`."""
+        return {"name": self.table_name, "arn": self.table_arn, "stream_arn": self.stream_arn}
+
+
+def table_reference(
+    component: str, args: Mapping[str, Any], *, stream: bool = False
+) -> TableReference:
+    """The `table` argument of `component`, checked: a mapping with the table's name and ARN
+    (and its stream's ARN when `stream`), each a value or an Output."""
+    table = args.get(TABLE_ARGUMENT)
+    needed = ("name", "arn", "stream_arn") if stream else ("name", "arn")
+    if isinstance(table, pulumi.Output):  # a whole reference from another resource or language
+        return {key: table.apply(_field(component, key)) for key in needed}
+    if not isinstance(table, Mapping):
+        raise InvalidArgument(
+            component,
+            TABLE_ARGUMENT,
+            "must be a BookingTable's reference (`table.reference`: name, arn, stream_arn),"
+            f" got {type(table).__name__}",
+        )
+    unknown = sorted(set(table) - set(TableReference.__annotations__))
+    if unknown:
+        raise InvalidArgument(component, TABLE_ARGUMENT, f"has unknown fields {unknown}")
+    for key in needed:
+        if table.get(key) is None:
+            raise InvalidArgument(component, TABLE_ARGUMENT, f"needs its '{key}'")
+    return {key: table[key] for key in needed}
+
+
+def _field(component: str, key: str) -> Any:
+    def field(table: Any) -> Any:
+        if not isinstance(table, Mapping) or table.get(key) is None:
+            raise InvalidArgument(component, TABLE_ARGUMENT, f"needs its '{key}'")
+        return table[key]
+
+    return field

@@ -33,9 +33,10 @@ class PythonFunctionArgs(TypedDict, total=False):
     """A function of the stack: its handler and what it may do."""
 
     handler: Required[str]
-    """`module.function` inside `handlers/`, e.g. `payment.handler`."""
+    """`module.function` inside `handlers/`, e.g. `payment.handler`. Plain: it picks the file
+    the archive must hold."""
 
-    description: str
+    description: pulumi.Input[str]
     """What the function is for."""
 
     environment: dict[str, pulumi.Input[str]]
@@ -44,16 +45,16 @@ class PythonFunctionArgs(TypedDict, total=False):
     policy_statements: list[Statement]
     """IAM statements granted to the function's role; no `*` actions."""
 
-    memory_mb: int
+    memory_mb: pulumi.Input[int]
     """Memory in MB, 128-10240. Default 256."""
 
-    timeout_seconds: int
+    timeout_seconds: pulumi.Input[int]
     """Timeout in seconds, 1-900. Default 10."""
 
-    log_retention_days: int
+    log_retention_days: pulumi.Input[int]
     """How long its logs are kept (a CloudWatch retention value). Default 14."""
 
-    powertools_layer_version: int
+    powertools_layer_version: pulumi.Input[int]
     """Version of the AWS-managed Powertools for AWS Lambda (Python) V3 layer. Default 27."""
 
     tags: dict[str, pulumi.Input[str]]
@@ -61,7 +62,8 @@ class PythonFunctionArgs(TypedDict, total=False):
 
 
 class PythonFunction(pulumi.ComponentResource):
-    """A Lambda function running a handler from `handlers/`."""
+    """A Lambda function running a handler from `handlers/`: the other components' building
+    block, not part of the package's public API."""
 
     function_name: pulumi.Output[str]
     function_arn: pulumi.Output[str]
@@ -69,16 +71,23 @@ class PythonFunction(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: PythonFunctionArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: PythonFunctionArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        owner: str = COMPONENT,
     ) -> None:
+        """`owner`: the component the user called, which argument errors name (its
+        `log_retention_days`, say, not this inner function's)."""
         super().__init__(f"slate:index:{COMPONENT}", name, {}, opts)
-        require(COMPONENT, args, "handler")
-        reject_unknown(COMPONENT, args, PythonFunctionArgs)
+        require(owner, args, "handler")
+        reject_unknown(owner, args, PythonFunctionArgs)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
-        retention = checked_retention(COMPONENT, args)
+        retention = checked_retention(owner, args)
         layer_version = checked(
-            COMPONENT,
+            owner,
             "powertools_layer_version",
             args.get("powertools_layer_version", DEFAULT_POWERTOOLS_LAYER_VERSION),
             int_between(1, 10_000),
@@ -86,7 +95,7 @@ class PythonFunction(pulumi.ComponentResource):
 
         logs = log_group(name, "/aws/lambda", retention, tags, child)
         role = service_role(
-            COMPONENT,
+            owner,
             name,
             service="lambda.amazonaws.com",
             statements=[
@@ -117,10 +126,10 @@ class PythonFunction(pulumi.ComponentResource):
             role=role.arn,
             layers=[powertools_layer_arn(layer_version)],
             memory_size=checked(
-                COMPONENT, "memory_mb", args.get("memory_mb", 256), int_between(128, 10240)
+                owner, "memory_mb", args.get("memory_mb", 256), int_between(128, 10240)
             ),
             timeout=checked(
-                COMPONENT, "timeout_seconds", args.get("timeout_seconds", 10), int_between(1, 900)
+                owner, "timeout_seconds", args.get("timeout_seconds", 10), int_between(1, 900)
             ),
             tracing_config={"mode": "Active"},
             logging_config={

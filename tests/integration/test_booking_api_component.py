@@ -29,8 +29,10 @@ POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
 COMPONENT = "slate:index:BookingApi"
 REQUIRED = {
-    "table_name": "bookings",
-    "table_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
+    "table": {
+        "name": "bookings",
+        "arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
+    },
     "state_machine_arn": "arn:aws:states:eu-west-1:123456789012:stateMachine:booking",
     "user_pool_id": "eu-west-1_abcdefghi",
 }
@@ -255,3 +257,15 @@ def test_the_bundler_refuses_imports_it_cannot_place(tmp_path):
     with pytest.raises(BundleError, match="noSuchHelper"):
         bundle(unknown, {})
     assert (API_DIR / "lib.js").is_file()
+
+
+def test_settings_may_come_from_other_resources(run_component):
+    """An Input argument may be an Output: the horizon reaches the resolvers once resolved."""
+    deployment = run_component(
+        "BookingApi",
+        {**REQUIRED, "publish_horizon_days": 30, "query_depth_limit": 7},
+        as_outputs=("publish_horizon_days", "query_depth_limit", "table"),
+    )
+    codes = [r.inputs["code"] for r in deployment.of_type(RESOLVER)]
+    assert codes and all('"publishHorizonDays": 30' in code for code in codes)
+    assert deployment.one(API).inputs["queryDepthLimit"] == 7

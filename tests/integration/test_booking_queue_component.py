@@ -16,8 +16,10 @@ FUNCTION = "aws:lambda/function:Function"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
 REDRIVE_ALLOW = "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"
 REQUIRED = {
-    "table_name": "bookings",
-    "table_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
+    "table": {
+        "name": "bookings",
+        "arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
+    },
     "state_machine_arn": "arn:aws:states:eu-west-1:123456789012:stateMachine:saga",
 }
 
@@ -130,4 +132,11 @@ def test_invalid_args_are_rejected_naming_the_argument(run_component, args, mess
 
 def test_the_saga_is_required(run_component):
     with pytest.raises(engine.EngineError, match="argument 'state_machine_arn' is required"):
-        run_component("BookingQueue", {"table_name": "t", "table_arn": REQUIRED["table_arn"]})
+        run_component("BookingQueue", {"table": REQUIRED["table"]})
+
+
+def test_an_inner_function_s_argument_error_names_the_component_called(run_component):
+    with pytest.raises(
+        engine.EngineError, match="BookingQueue: argument 'powertools_layer_version' must be"
+    ):
+        run_component("BookingQueue", {**REQUIRED, "powertools_layer_version": 0})

@@ -101,7 +101,7 @@ def test_the_archive_holds_only_handler_files_and_each_exists(dev):
 
 
 def _saga(run_component, **args):
-    return run_component("BookingSaga", {"table_name": "bookings", "table_arn": TABLE_ARN, **args})
+    return run_component("BookingSaga", {"table": {"name": "bookings", "arn": TABLE_ARN}, **args})
 
 
 def test_options(run_component):
@@ -119,7 +119,10 @@ def test_options(run_component):
     [
         ({"hold_ttl_seconds": 30}, "'hold_ttl_seconds' must be a whole number from 60 to 3600"),
         ({"log_retention_days": 13}, "'log_retention_days' must be one of"),
-        ({"powertools_layer_version": 0}, "'powertools_layer_version' must be a whole number"),
+        (
+            {"powertools_layer_version": 0},
+            "BookingSaga: argument 'powertools_layer_version' must be a whole number",
+        ),
         ({"holdTtl": 60}, "'holdTtl' is not an argument of BookingSaga"),
     ],
 )
@@ -129,5 +132,28 @@ def test_invalid_args_are_rejected_naming_the_argument(run_component, args, mess
 
 
 def test_the_table_is_required(run_component):
-    with pytest.raises(engine.EngineError, match="BookingSaga: argument 'table_arn' is required"):
-        run_component("BookingSaga", {"table_name": "bookings"})
+    with pytest.raises(engine.EngineError, match="BookingSaga: argument 'table' is required"):
+        run_component("BookingSaga", {})
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"name": "bookings"}, "'table' needs its 'arn'"),
+        (
+            {"name": "bookings", "arn": TABLE_ARN, "id": "x"},
+            "'table' has unknown fields \\['id'\\]",
+        ),
+        ("bookings", "'table' must be a BookingTable's reference"),
+    ],
+)
+def test_a_malformed_table_reference_is_refused_by_the_component_called(
+    run_component, table, message
+):
+    with pytest.raises(engine.EngineError, match=f"BookingSaga: argument {message}"):
+        run_component("BookingSaga", {"table": table})
+
+
+def test_the_old_name_and_arn_pair_points_to_the_table_argument(run_component):
+    with pytest.raises(engine.EngineError, match="'table_name' is not an argument of BookingSaga"):
+        run_component("BookingSaga", {"table_name": "bookings", "table_arn": TABLE_ARN})

@@ -31,14 +31,13 @@ EXPECTED = {
     },
     "BookingSaga": {
         "inputs": {
-            "tableName": "string",
-            "tableArn": "string",
+            "table": "#/types/slate:index:TableReference",
             "holdTtlSeconds": "integer",
             "logRetentionDays": "integer",
             "powertoolsLayerVersion": "integer",
             "tags": "object",
         },
-        "required": ["tableArn", "tableName"],
+        "required": ["table"],
         "outputs": {
             "stateMachineArn": "string",
             "stateMachineName": "string",
@@ -66,8 +65,7 @@ EXPECTED = {
     },
     "BookingQueue": {
         "inputs": {
-            "tableName": "string",
-            "tableArn": "string",
+            "table": "#/types/slate:index:TableReference",
             "stateMachineArn": "string",
             "maxReceiveCount": "integer",
             "workerTimeoutSeconds": "integer",
@@ -78,7 +76,7 @@ EXPECTED = {
             "powertoolsLayerVersion": "integer",
             "tags": "object",
         },
-        "required": ["stateMachineArn", "tableArn", "tableName"],
+        "required": ["stateMachineArn", "table"],
         "outputs": {
             "requestStateMachineArn": "string",
             "queueUrl": "string",
@@ -91,8 +89,7 @@ EXPECTED = {
     },
     "BookingApi": {
         "inputs": {
-            "tableName": "string",
-            "tableArn": "string",
+            "table": "#/types/slate:index:TableReference",
             "stateMachineArn": "string",
             "requestStateMachineArn": "string",
             "userPoolId": "string",
@@ -105,7 +102,7 @@ EXPECTED = {
             "publishHorizonDays": "integer",
             "tags": "object",
         },
-        "required": ["stateMachineArn", "tableArn", "tableName", "userPoolId"],
+        "required": ["stateMachineArn", "table", "userPoolId"],
         "outputs": {
             "apiId": "string",
             "apiArn": "string",
@@ -120,9 +117,7 @@ EXPECTED = {
     },
     "RealtimeFanout": {
         "inputs": {
-            "tableName": "string",
-            "tableArn": "string",
-            "streamArn": "string",
+            "table": "#/types/slate:index:TableReference",
             "graphqlUrl": "string",
             "publishFieldArn": "string",
             "publishBookingFieldArn": "string",
@@ -135,7 +130,7 @@ EXPECTED = {
             "powertoolsLayerVersion": "integer",
             "tags": "object",
         },
-        "required": ["graphqlUrl", "publishFieldArn", "streamArn", "tableArn", "tableName"],
+        "required": ["graphqlUrl", "publishFieldArn", "table"],
         "outputs": {
             "fanoutFunctionName": "string",
             "sweeperFunctionName": "string",
@@ -155,7 +150,7 @@ def schema():
 
 
 def _assert_typed_and_described(properties: dict, expected: dict[str, str]) -> None:
-    assert {name: spec["type"] for name, spec in properties.items()} == expected
+    assert {name: spec.get("type") or spec["$ref"] for name, spec in properties.items()} == expected
     for name, spec in properties.items():
         assert len(spec.get("description", "")) > 10, f"{name} has no description"
 
@@ -170,6 +165,19 @@ def test_schema_has_every_component_typed_and_described(schema, component):
     assert sorted(resource["requiredInputs"]) == EXPECTED[component].get("required", [])
     optional = set(EXPECTED[component].get("optional_outputs", []))
     assert set(resource["required"]) == set(EXPECTED[component]["outputs"]) - optional
+
+
+def test_the_table_reference_is_one_typed_object(schema):
+    reference = schema["types"]["slate:index:TableReference"]
+    assert {name: spec["type"] for name, spec in reference["properties"].items()} == {
+        "name": "string",
+        "arn": "string",
+        "streamArn": "string",
+    }
+    assert sorted(reference["required"]) == ["arn", "name"]
+    for component in ("BookingSaga", "BookingQueue", "BookingApi", "RealtimeFanout"):
+        table = schema["resources"][f"slate:index:{component}"]["inputProperties"]["table"]
+        assert not table.get("plain"), f"{component}'s table is an Input, not a plain value"
 
 
 def test_schema_names_the_package(schema):
@@ -198,6 +206,37 @@ pulumi.export("state", result.state)
     state = deployment.outputs["state"]
     assert state["tableName"] == table.outputs["name"]
     assert state["streamArn"] == table.outputs["streamArn"]
+
+
+def test_a_table_reference_from_another_language_reaches_the_fanout(make_project):
+    """Another language passes `table` as an object of camelCase fields, as the schema says."""
+    program = """
+import pulumi
+from pulumi.provider.experimental.component import ComponentProvider
+from components import COMPONENTS
+
+provider = ComponentProvider(COMPONENTS, "slate")
+provider.construct(
+    "live", "slate:index:RealtimeFanout",
+    {
+        "table": {
+            "name": "bookings",
+            "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/bookings",
+            "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/bookings/stream/1",
+        },
+        "graphqlUrl": "https://x.appsync-api.us-east-1.amazonaws.com/graphql",
+        "publishFieldArn": "arn:aws:appsync:us-east-1:123456789012:apis/a/types/Mutation/fields/p",
+    },
+    None,
+)
+"""
+    deployment = engine.run(make_project(program), "test", offline.OfflineBackend)
+    mapping = deployment.one("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping.inputs["eventSourceArn"].endswith("table/bookings/stream/1")
+    fanout = next(
+        f for f in deployment.of_type("aws:lambda/function:Function") if "fanout" in f.name
+    )
+    assert fanout.inputs["environment"]["variables"]["TABLE_NAME"] == "bookings"
 
 
 def test_plugin_entry_serves_the_schema_over_grpc():

@@ -16,9 +16,11 @@ SCHEDULE = "aws:scheduler/schedule:Schedule"
 FUNCTION = "aws:lambda/function:Function"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
 REQUIRED = {
-    "table_name": "bookings",
-    "table_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
-    "stream_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings/stream/2026",
+    "table": {
+        "name": "bookings",
+        "arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings",
+        "stream_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings/stream/2026",
+    },
     "graphql_url": "https://example.appsync-api.eu-west-1.amazonaws.com/graphql",
     "publish_field_arn": (
         "arn:aws:appsync:eu-west-1:123456789012:apis/abc/types/Mutation/fields/publishSlotUpdate"
@@ -152,3 +154,18 @@ def test_required_args(run_component, missing):
     args = {k: v for k, v in REQUIRED.items() if k != missing}
     with pytest.raises(engine.EngineError, match=f"argument '{missing}' is required"):
         run_component("RealtimeFanout", args)
+
+
+def test_an_inner_function_s_argument_error_names_the_component_called(run_component):
+    with pytest.raises(
+        engine.EngineError, match="RealtimeFanout: argument 'powertools_layer_version' must be"
+    ):
+        run_component("RealtimeFanout", {**REQUIRED, "powertools_layer_version": -1})
+
+
+def test_the_table_needs_its_stream(run_component):
+    table = {key: value for key, value in REQUIRED["table"].items() if key != "stream_arn"}
+    with pytest.raises(
+        engine.EngineError, match="RealtimeFanout: argument 'table' needs its 'stream_arn'"
+    ):
+        run_component("RealtimeFanout", {**REQUIRED, "table": table})

@@ -166,8 +166,10 @@ def test_without_a_booking_queue_request_booking_says_so(run_component, aws_env)
     deployment = run_component(
         "BookingApi",
         {
-            "table_name": "bookings",
-            "table_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/bookings",
+            "table": {
+                "name": "bookings",
+                "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/bookings",
+            },
             "state_machine_arn": "arn:aws:states:us-east-1:123456789012:stateMachine:saga",
             "user_pool_id": "us-east-1_pool",
         },

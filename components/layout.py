@@ -11,7 +11,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-HANDLERS_DIR = Path(__file__).resolve().parent.parent / "handlers"
+
+def _handlers_dir() -> Path:
+    """Inside the package once installed (`slate_components/handlers`), else beside it in the
+    repository (`handlers/`)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "handlers"
+    return installed if installed.is_dir() else package.parent / "handlers"
+
+
+HANDLERS_DIR = _handlers_dir()
 MODEL_FILE = HANDLERS_DIR / "domain" / "model.json"
 
 

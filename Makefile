@@ -9,7 +9,7 @@ PIP_VERSION := 26.0.1
 STACK ?= dev
 PORT ?= 4000
 
-.PHONY: dev test unit integration lint format plan policy bench smoke watch redrive constraints clean
+.PHONY: dev test unit integration e2e lint format plan policy bench smoke watch redrive constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Slate needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
@@ -30,8 +30,13 @@ test: $(STAMP) lint
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 tests/unit
 
+## moto, the engine, the CLI and the packaged wheel
 integration: $(STAMP)
 	$(BIN)/pytest -n 2 tests/integration
+
+## the local cloud in its own process, with real clients
+e2e: $(STAMP)
+	$(BIN)/pytest -n 2 tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

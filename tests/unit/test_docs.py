@@ -182,3 +182,12 @@ def test_every_repository_path_the_docs_name_exists():
     for page in DOCS:
         for path in pattern.findall(page.read_text()):
             assert (REPO / path).exists(), f"{page.name} names {path}, which does not exist"
+
+
+def test_every_policy_rule_is_documented_with_its_default_level():
+    from slate_policies import POLICIES
+
+    page = (REPO / "docs" / "policy-pack.md").read_text()
+    documented = dict(re.findall(r"^\| `([a-z0-9-]+)` \| [^|]+ \| (\w+) \|", page, re.M))
+    declared = {rule.name: rule.enforcement_level.value for rule in POLICIES}
+    assert documented == declared

@@ -25,7 +25,7 @@ from local.aws.session import local_aws
 from local.aws.stepfunctions.sync_executions import start_sync_execution
 from local.pulumi import engine
 from local.pulumi.provisioning import ProvisioningBackend
-from support import AWS_TEST_ENV, REPO
+from support import AWS_TEST_ENV, REPO, new_slot_id
 
 REGION = "us-east-1"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
@@ -58,7 +58,7 @@ class Queued:
         starts_at = datetime.now(UTC).replace(microsecond=0) + starts_in
         slot = Slot(
             venue_id=venue,
-            slot_id=keys.new_slot_id(starts_at),
+            slot_id=new_slot_id(starts_at),
             starts_at=format_instant(starts_at),
             ends_at=format_instant(starts_at + timedelta(hours=1)),
             price=4500,

@@ -17,7 +17,6 @@ from moto.events.models import EventPattern
 
 from domain.entities import Booking, Hold, Slot
 from domain.instants import format_instant
-from domain.keys import new_slot_id
 from domain.statuses import BookingStatus, SlotStatus
 from local.aws.awslambda.runtime import LambdaRuntime
 from local.aws.dynamodb.stream_reader import StreamReader
@@ -25,6 +24,7 @@ from local.aws.session import local_aws
 from local.aws.sigv4 import SignatureError, verify
 from local.pulumi.engine import Deployment
 from saga_harness import create_table, deployed_function, function_spec
+from support import new_slot_id
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from domain import keys, layout
+from domain import layout
 from domain.entities import Slot
 from domain.instants import format_instant
 from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
@@ -21,6 +21,7 @@ from local.aws.stepfunctions.sync_executions import start_sync_execution
 from local.pulumi import provisioning
 from local.pulumi.engine import Deployment, RecordedResource
 from local.pulumi.provisioning import archive_root
+from support import new_slot_id
 
 REGION = "us-east-1"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
@@ -58,7 +59,7 @@ class Saga:
         starts_at = datetime.now(UTC).replace(microsecond=0) + starts_in
         slot = Slot(
             venue_id="v1",
-            slot_id=keys.new_slot_id(starts_at),
+            slot_id=new_slot_id(starts_at),
             starts_at=format_instant(starts_at),
             ends_at=format_instant(starts_at + timedelta(hours=1)),
             price=price,

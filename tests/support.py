@@ -1,12 +1,16 @@
 """Helpers the tests share: the repository's location and small projects made by a test."""
 
 import json
+import secrets
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import yaml
+
+from domain.instants import compact_instant
 
 REPO = Path(__file__).resolve().parent.parent
 AWS_TEST_ENV = {
@@ -20,6 +24,7 @@ AWS_TEST_ENV = {
 
 COMPONENT_PROGRAM = """
 import json
+import secrets
 import pulumi
 import components
 
@@ -110,3 +115,8 @@ def create_plain_table(client, name: str = "t", keys=("pk",), stream: str | None
             else {}
         ),
     )["TableDescription"]
+
+
+def new_slot_id(starts_at: datetime) -> str:
+    """A slot id as `publishSlots` makes one (`writeSlots.js`): its start, compact, then 8 hex."""
+    return f"{compact_instant(starts_at)}-{secrets.token_hex(4)}"

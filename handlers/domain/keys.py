@@ -40,8 +40,6 @@ HOLD_PREFIX: str = _PREFIXES["hold"]
 PAYMENT_PREFIX: str = _PREFIXES["payment"]
 IDEMPOTENCY_PREFIX: str = _PREFIXES["idempotency"]
 SEPARATOR = "#"
-# Sorts after every character a slot id can contain: the open upper end of a slot range.
-SLOT_RANGE_END = SLOT_PREFIX + "~"
 
 ID_PATTERN = re.compile(MODEL["idPatterns"]["id"])
 SUB_PATTERN = re.compile(MODEL["idPatterns"]["sub"])
@@ -57,14 +55,6 @@ def checked_id(value: object, field: str, pattern: re.Pattern[str] = ID_PATTERN)
     return value
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def new_slot_id(starts_at: datetime) -> str:
-    return f"{compact_instant(starts_at)}-{secrets.token_hex(4)}"
-
-
 def venue_key(venue_id: str) -> Key:
     return {PK: VENUE_PREFIX + checked_id(venue_id, "venueId"), SK: META}
 
@@ -78,11 +68,6 @@ def slot_key(venue_id: str, slot_id: str) -> Key:
         PK: VENUE_PREFIX + checked_id(venue_id, "venueId"),
         SK: SLOT_PREFIX + checked_id(slot_id, "slotId", SLOT_ID_PATTERN),
     }
-
-
-def slot_range_bound(instant: datetime) -> str:
-    """The sort key below every slot starting at or after `instant` and above every earlier one."""
-    return SLOT_PREFIX + compact_instant(instant)
 
 
 def booking_key(booking_id: str) -> Key:

@@ -7,14 +7,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from domain import keys
 from domain.entities import Slot
 from domain.instants import format_instant
 from local.aws.awslambda.runtime import LambdaRuntime
 from local.aws.stepfunctions.sync_executions import start_sync_execution
 from local.pulumi import engine
 from local.pulumi.provisioning import ProvisioningBackend
-from support import REPO
+from support import REPO, new_slot_id
 
 REGION = "us-east-1"
 
@@ -82,7 +81,7 @@ def test_the_saga_books_on_what_was_provisioned(cloud):
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
     slot = Slot(
         venue_id="v1",
-        slot_id=keys.new_slot_id(starts),
+        slot_id=new_slot_id(starts),
         starts_at=format_instant(starts),
         ends_at=format_instant(starts + timedelta(hours=1)),
         price=4500,

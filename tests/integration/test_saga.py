@@ -16,6 +16,7 @@ from domain import keys, layout
 from domain.entities import Booking, BookingRef, Hold, Payment, Slot
 from domain.statuses import BookingStatus, PaymentStatus, SlotStatus
 from saga_harness import deployed_saga
+from support import new_slot_id
 
 
 @pytest.fixture
@@ -117,7 +118,7 @@ def test_a_booked_or_past_or_unknown_slot_cannot_be_booked(saga):
     assert saga.book(slot, user="bob")["error"] == "SlotUnavailable"
     past = saga.put_slot(starts_in=timedelta(hours=-1))
     assert saga.book(past)["error"] == "SlotUnavailable"
-    unknown = Slot("v1", keys.new_slot_id(datetime.now(UTC)), past.starts_at, past.ends_at, 100)
+    unknown = Slot("v1", new_slot_id(datetime.now(UTC)), past.starts_at, past.ends_at, 100)
     assert saga.book(unknown)["error"] == "NotFound"
 
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from domain import keys
 from domain.errors import ValidationError
+from support import new_slot_id
 
 START = datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
 
@@ -31,27 +32,14 @@ def test_every_entity_key():
     assert keys.hold_key("b1") == {"pk": "HOLD#b1", "sk": "META"}
 
 
-def test_new_slot_ids_lead_with_their_start_and_are_valid():
-    slot_id = keys.new_slot_id(START)
-    assert slot_id.startswith("20261201T190000Z-")
-    assert keys.slot_key("v", slot_id)["sk"] == "SLOT#" + slot_id
-    assert keys.new_slot_id(START) != slot_id
-
-
-def test_slot_range_bounds_make_a_half_open_window():
-    at_start = keys.slot_key("v", keys.new_slot_id(START))["sk"]
-    assert keys.slot_range_bound(START) < at_start < keys.SLOT_RANGE_END
-    later = START.replace(hour=20)
-    assert at_start < keys.slot_range_bound(later)
-
-
 YEARS = {"min_value": datetime(2000, 1, 1), "max_value": datetime(9999, 1, 1)}
 
 
 @given(st.datetimes(**YEARS, timezones=st.just(UTC)), st.datetimes(**YEARS, timezones=st.just(UTC)))
-def test_slot_ids_sort_as_their_start_times(first, second):
-    a = keys.slot_key("v", keys.new_slot_id(first))["sk"]
-    b = keys.slot_key("v", keys.new_slot_id(second))["sk"]
+def test_slots_sort_by_start_under_their_keys(first, second):
+    """A slot id leads with its start, so a venue's slots sort by start and a window is a range."""
+    a = keys.slot_key("v", new_slot_id(first))["sk"]
+    b = keys.slot_key("v", new_slot_id(second))["sk"]
     if first.replace(microsecond=0) < second.replace(microsecond=0):
         assert a < b
 

@@ -30,15 +30,14 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
-from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
+
+from appsync_live import AcknowledgedTransport, all_acknowledged
 from stack_target import StackNotFound, Target, find_target
 
 OWNERS_GROUP = "owners"
 RACERS = 10
 SLOTS = 6
 LIVE_SECONDS = 20
-SUBSCRIBED_SECONDS = 2.0
-"""How long a new subscription is given to be acknowledged before the act it watches."""
 
 CREATE_VENUE = "mutation($n: String!) { createVenue(name: $n) { venueId } }"
 PUBLISH = """mutation($v: ID!, $s: [NewSlotInput!]!) {
@@ -129,7 +128,7 @@ class Run:
         async def scenario() -> tuple[list[dict], Any]:
             seen: list[dict] = []
             acting = asyncio.Event()  # earlier updates (a slot's publication) are not the act's
-            transport = AppSyncWebsocketsTransport(
+            transport = AcknowledgedTransport(
                 url=self.target.realtime_url,
                 auth=AppSyncJWTAuthentication(host=host, jwt=self.users[who].jwt),
             )
@@ -145,7 +144,11 @@ class Run:
                             return
 
             task = asyncio.create_task(listen())
-            await asyncio.sleep(SUBSCRIBED_SECONDS)
+            try:
+                await all_acknowledged(transport)
+            except TimeoutError as error:
+                task.cancel()
+                raise SmokeError("the subscription was not acknowledged") from error
             acting.set()
             outcome = await asyncio.to_thread(act)
             try:

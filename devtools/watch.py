@@ -22,6 +22,7 @@ from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from gql.transport.exceptions import TransportError
+
 from stack_target import StackNotFound, Target, find_target
 
 VENUES = "{ venues { venueId name } }"

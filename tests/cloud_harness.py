@@ -16,8 +16,8 @@ import requests
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
-from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 
+from appsync_live import AcknowledgedTransport, all_acknowledged
 from domain import keys
 from domain.entities import Booking, Hold, Slot
 from domain.instants import format_instant
@@ -101,10 +101,7 @@ def watch_while(discovery: dict, port: int, jwts: list, venue: str, slot: str, *
     watch = gql("subscription($v: ID!) { onSlotUpdate(venueId: $v) { slotId status } }")
     watch.variable_values = {"v": venue}
 
-    async def watcher(jwt: str, seen: list) -> None:
-        transport = AppSyncWebsocketsTransport(
-            url=discovery["realtimeUrl"], auth=AppSyncJWTAuthentication(host=host, jwt=jwt)
-        )
+    async def watcher(transport: AcknowledgedTransport, seen: list) -> None:
         async with Client(transport=transport) as live:
             async for update in live.subscribe(watch):
                 if update["onSlotUpdate"]["slotId"] == slot:
@@ -114,10 +111,17 @@ def watch_while(discovery: dict, port: int, jwts: list, venue: str, slot: str, *
 
     async def scenario():
         seen_by = [[] for _ in jwts]
-        tasks = [
-            asyncio.create_task(watcher(jwt, seen)) for jwt, seen in zip(jwts, seen_by, strict=True)
+        transports = [
+            AcknowledgedTransport(
+                url=discovery["realtimeUrl"], auth=AppSyncJWTAuthentication(host=host, jwt=jwt)
+            )
+            for jwt in jwts
         ]
-        await asyncio.sleep(2)  # every subscription acknowledged
+        tasks = [
+            asyncio.create_task(watcher(transport, seen))
+            for transport, seen in zip(transports, seen_by, strict=True)
+        ]
+        await all_acknowledged(*transports)
         outcome = await asyncio.to_thread(act)
         await asyncio.wait_for(asyncio.gather(*tasks), 30)
         return seen_by, outcome

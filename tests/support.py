@@ -1,18 +1,22 @@
-"""Helpers the tests share: the repository's location and small projects made by a test."""
+"""Helpers the tests share: the repository's location, small projects made by a test, clean
+processes, and `eventually`, the one way a test waits for something."""
 
+import asyncio
 import json
 import secrets
 import subprocess
 import sys
 import textwrap
-from datetime import datetime
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
-from domain.instants import compact_instant
-
 REPO = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 AWS_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -118,5 +122,41 @@ def create_plain_table(client, name: str = "t", keys=("pk",), stream: str | None
 
 
 def new_slot_id(starts_at: datetime) -> str:
-    """A slot id as `publishSlots` makes one (`writeSlots.js`): its start, compact, then 8 hex."""
-    return f"{compact_instant(starts_at)}-{secrets.token_hex(4)}"
+    """A slot id as `publishSlots` makes one (`writeSlots.js`): its start in UTC, compact
+    (`20261201T190000Z`), then 8 hex digits."""
+    compact = starts_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{compact}-{secrets.token_hex(4)}"
+
+
+def eventually(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """`check()`'s first truthy result, tried every `interval` seconds; an AssertionError naming
+    the check if none comes within `timeout` (the tests' one way to wait for something)."""
+    for result in _polls(check, timeout):
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError("unreachable")
+
+
+async def eventually_async(
+    check: Callable[[], T], timeout: float = 10.0, interval: float = 0.01
+) -> T:
+    """`eventually` inside a test's event loop: waits without blocking it."""
+    for result in _polls(check, timeout):
+        if result:
+            return result
+        await asyncio.sleep(interval)
+    raise AssertionError("unreachable")
+
+
+def _polls(check: Callable[[], T], timeout: float) -> Iterator[T | None]:
+    """`check()`'s results until one is truthy; past `timeout`, an AssertionError instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            yield result
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{getattr(check, '__name__', check)} not true after {timeout} s")
+        yield None

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from .errors import ValidationError
 
 STORED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-COMPACT_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
 def parse_instant(text: object, field: str) -> datetime:
@@ -29,11 +28,6 @@ def parse_instant(text: object, field: str) -> datetime:
 
 def format_instant(value: datetime) -> str:
     return _utc(value).strftime(STORED_FORMAT)
-
-
-def compact_instant(value: datetime) -> str:
-    """The instant as it leads a slot id: digits and letters only, still sortable."""
-    return _utc(value).strftime(COMPACT_FORMAT)
 
 
 def now() -> datetime:

@@ -20,12 +20,8 @@ into another entity's key space.
 """
 
 import re
-import secrets
-import uuid
-from datetime import datetime
 
 from .errors import ValidationError
-from .instants import compact_instant
 from .layout import GSI1_PK, GSI1_SK, MODEL, PK, SK
 
 _PREFIXES = MODEL["keyPrefixes"]

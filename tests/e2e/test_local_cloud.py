@@ -31,7 +31,7 @@ from cloud_harness import (
     watch_while,
 )
 from domain import keys
-from support import stack_variant
+from support import eventually, stack_variant
 
 KEYS = {
     "graphqlUrl",
@@ -147,12 +147,7 @@ def test_a_record_the_fanout_cannot_publish_ends_in_the_on_failure_queue(cloud):
     table.put_item(Item=broken)
     sqs = aws(discovery, "sqs")
     [dlq] = [url for url in sqs.list_queues()["QueueUrls"] if "realtime-dlq" in url]
-    for _ in range(100):
-        messages = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
-        if messages:
-            break
-        time.sleep(0.1)
-    [message] = messages
+    [message] = eventually(lambda: sqs.receive_message(QueueUrl=dlq).get("Messages"))
     info = json.loads(message["Body"])["DDBStreamBatchInfo"]
     assert info["batchSize"] == 1 and info["streamArn"].startswith("arn:aws:dynamodb:")
 

@@ -15,10 +15,10 @@ import pytest
 import requests
 from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncJWTAuthentication
-from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 
+from appsync_live import AcknowledgedTransport, all_acknowledged
 from cloud_harness import aws, http_client, open_slot, start_cloud, stop_cloud, token
-from support import run_local, stack_variant
+from support import eventually, run_local, stack_variant
 
 REQUEST = """mutation($v: ID!, $s: ID!, $t: String!) {
   requestBooking(venueId: $v, slotId: $s, clientToken: $t) { bookingId status }
@@ -54,43 +54,51 @@ def test_the_requester_sees_its_booking_live_and_no_one_else_does(cloud):
     discovery, port = cloud
     alice, bob = (token(discovery, f"{n}@example.com") for n in ("alice", "bob"))
     venue, slot = open_slot(discovery, alice)
+    _, other = open_slot(discovery, alice, index=1)
     host = f"127.0.0.1:{port}"
     mine = gql("subscription { onBookingUpdate { bookingId status } }")
     slots = gql("subscription($v: ID!) { onSlotUpdate(venueId: $v) { slotId status } }")
     slots.variable_values = {"v": venue}
 
-    async def listen(jwt: str, query, seen: list, until: str | None) -> None:
-        transport = AppSyncWebsocketsTransport(
+    def transport(jwt: str) -> AcknowledgedTransport:
+        return AcknowledgedTransport(
             url=discovery["realtimeUrl"], auth=AppSyncJWTAuthentication(host=host, jwt=jwt)
         )
-        async with Client(transport=transport) as live:
+
+    async def listen(via: AcknowledgedTransport, query, seen: list, until: str) -> None:
+        async with Client(transport=via) as live:
             async for update in live.subscribe(query):
                 [(field, value)] = update.items()
                 if field == "onSlotUpdate" and value["slotId"] != slot:
                     continue
-                seen.append(value["status"])
+                seen.append((value.get("bookingId"), value["status"]))
                 if value["status"] == until:
                     return
 
-    async def scenario() -> tuple[dict, list, list, list]:
+    async def scenario() -> tuple[dict, dict, list, list, list]:
         alice_bookings, bob_bookings, bob_slots = [], [], []
+        alices, bobs_slots, bobs = transport(alice), transport(bob), transport(bob)
         watchers = [
-            asyncio.create_task(listen(alice, mine, alice_bookings, "CONFIRMED")),
-            asyncio.create_task(listen(bob, slots, bob_slots, "BOOKED")),
+            asyncio.create_task(listen(alices, mine, alice_bookings, "CONFIRMED")),
+            asyncio.create_task(listen(bobs_slots, slots, bob_slots, "BOOKED")),
         ]
-        bob_mine = asyncio.create_task(listen(bob, mine, bob_bookings, None))
-        await asyncio.sleep(2)  # every subscription acknowledged
+        bob_mine = asyncio.create_task(listen(bobs, mine, bob_bookings, "CONFIRMED"))
+        await all_acknowledged(alices, bobs_slots, bobs)
         answer = await asyncio.to_thread(post, discovery, alice, REQUEST, v=venue, s=slot, t="r1")
         await asyncio.wait_for(asyncio.gather(*watchers), 30)
-        await asyncio.sleep(1)  # anything for bob would have come by now
-        bob_mine.cancel()
-        return answer, alice_bookings, bob_slots, bob_bookings
+        # A fence: bob's own booking, made after alice's was confirmed to her, reaches him on the
+        # same subscription; anything of alice's that leaked to him would have come before it.
+        own = await asyncio.to_thread(post, discovery, bob, REQUEST, v=venue, s=other, t="b1")
+        await asyncio.wait_for(bob_mine, 30)
+        return answer, own, alice_bookings, bob_slots, bob_bookings
 
-    answer, alice_bookings, bob_slots, bob_bookings = asyncio.run(scenario())
+    answer, own, alice_bookings, bob_slots, bob_bookings = asyncio.run(scenario())
     assert answer["data"]["requestBooking"]["status"] == "PENDING"
-    assert alice_bookings == ["PENDING", "CONFIRMED"]
-    assert bob_slots == ["HELD", "BOOKED"]
-    assert bob_bookings == []
+    alices_id = answer["data"]["requestBooking"]["bookingId"]
+    assert alice_bookings == [(alices_id, "PENDING"), (alices_id, "CONFIRMED")]
+    assert [status for _, status in bob_slots] == ["HELD", "BOOKED"]
+    bobs_id = own["data"]["requestBooking"]["bookingId"]
+    assert bob_bookings == [(bobs_id, "PENDING"), (bobs_id, "CONFIRMED")]  # nothing of alice's
     follow = gql("query($b: ID!) { booking(bookingId: $b) { status } }")
     follow.variable_values = {"b": answer["data"]["requestBooking"]["bookingId"]}
     assert http_client(discovery, alice).execute(follow)["booking"]["status"] == "CONFIRMED"
@@ -183,14 +191,15 @@ def wait_until_final(discovery: dict, booking_ids: list[str], timeout: float) ->
     [table_name] = aws(discovery, "dynamodb").list_tables()["TableNames"]
     table = dynamodb.Table(table_name)
     final: dict[str, dict] = {}
-    deadline = time.monotonic() + timeout
-    while len(final) < len(set(booking_ids)) and time.monotonic() < deadline:
+
+    def every_request_ended() -> bool:
         for booking_id in set(booking_ids) - set(final):
             item = table.get_item(Key={"pk": f"BOOKING#{booking_id}", "sk": "META"}).get("Item")
             if item and item["status"] != "PENDING":
                 final[booking_id] = item
-        time.sleep(0.2)
-    assert len(final) == len(set(booking_ids)), "requests still pending"
+        return len(final) == len(set(booking_ids))
+
+    eventually(every_request_ended, timeout=timeout, interval=0.2)
     return final
 
 

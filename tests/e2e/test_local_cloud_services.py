@@ -6,13 +6,12 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 
 from cloud_harness import aws, start_cloud, stop_cloud, watch_an_abandoned_hold
 from local.aws.appsync.gateway.server import free_port
-from support import REPO, stack_variant, write_project
+from support import REPO, eventually, stack_variant, write_project
 
 
 def test_the_sweeper_releases_an_abandoned_hold_before_ttl_does(tmp_path):
@@ -88,12 +87,7 @@ def test_a_small_project_s_queue_mapping_with_redrive(tmp_path):
         [dlq] = [u for u in sqs.list_queues()["QueueUrls"] if "dlq" in u]
         for body in ({"n": 1}, {"n": 2, "poison": True}, {"n": 3}):
             sqs.send_message(QueueUrl=jobs, MessageBody=json.dumps(body))
-        moved = []
-        for _ in range(100):
-            moved = sqs.receive_message(QueueUrl=dlq).get("Messages", [])
-            if moved:
-                break
-            time.sleep(0.1)
+        moved = eventually(lambda: sqs.receive_message(QueueUrl=dlq).get("Messages"))
         assert [json.loads(m["Body"])["n"] for m in moved] == [2]
         assert sorted((project / "done.txt").read_text().split()) == ["1", "3"]
     finally:

@@ -7,12 +7,11 @@ import json
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
 from cloud_harness import aws, book, open_slot, start_cloud, stop_cloud, token
-from support import CLEAN_ENV, REPO, run_devtool, stack_variant
+from support import CLEAN_ENV, REPO, eventually, run_devtool, stack_variant
 
 CHECKS = [
     "sign-in: an owner and two customers, made for this run",
@@ -174,14 +173,13 @@ def test_the_aws_endpoint_lists_and_invokes_functions_and_keeps_their_logs(cloud
     alice = token(cloud, "alice@example.com")
     venue, slot = open_slot(cloud, alice)
     booking = book(cloud, alice, venue, slot)
-    for _ in range(50):  # the lines are sent about once a second
+
+    def charged_line_logged() -> bool:
         events = logs.filter_log_events(logGroupName=payment_group)["events"]
         charged = [json.loads(e["message"]) for e in events if '"charged"' in e["message"]]
-        if any(c.get("booking_id") == booking["bookingId"] for c in charged):
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"no charged line for {booking['bookingId']} in {payment_group}")
+        return any(c.get("booking_id") == booking["bookingId"] for c in charged)
+
+    eventually(charged_line_logged, timeout=10, interval=0.2)  # lines are sent about every second
 
 
 def test_the_aws_endpoint_lists_the_api_with_the_gateways_endpoints(cloud):

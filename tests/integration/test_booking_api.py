@@ -4,11 +4,14 @@ stack, executed by the local resolver engine against moto and the real booking s
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from graphql import parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from moto.dynamodb.exceptions import DynamodbException
+from moto.dynamodb.models import DynamoDBBackend
 
 from api_harness import PUBLIC, SYSTEM, Api, deployed_api, user
 from domain import keys
@@ -631,3 +634,30 @@ def test_published_slots_never_overlap(api, first, second):
             assert body["errors"][0]["errorType"] == "ValidationError"
     stored = api.data(ALICE, SLOTS, v=venue_id)["venueSlots"]
     assert len(stored) == len(accepted)
+
+
+def test_a_cancel_that_finds_the_slot_changed_is_a_validation_error_and_writes_nothing(api):
+    venue_id, slot_id = venue_with_slot(api)
+    booking_id = api.data(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["bookingId"]
+    api.saga.table.update_item(  # the slot moved on since the booking was read
+        Key=keys.slot_key(venue_id, slot_id),
+        UpdateExpression="SET bookingId = :other",
+        ExpressionAttributeValues={":other": "someone-else"},
+    )
+    error = api.error(ALICE, CANCEL, id=booking_id)
+    assert error["errorType"] == "ValidationError"
+    assert "changed while it was being cancelled" in error["message"]
+    stored = Booking.from_item(api.saga.table.get_item(Key=keys.booking_key(booking_id))["Item"])
+    assert stored.status is BookingStatus.CONFIRMED
+
+
+def test_a_throttled_cancel_is_reported_as_throttling_not_as_the_caller_s_mistake(api):
+    venue_id, slot_id = venue_with_slot(api)
+    booking_id = api.data(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["bookingId"]
+    throttled = DynamodbException(
+        "ProvisionedThroughputExceededException", "The level of configured provisioned throughput"
+    )
+    with mock.patch.object(DynamoDBBackend, "transact_write_items", side_effect=throttled):
+        error = api.error(ALICE, CANCEL, id=booking_id)
+    assert error["errorType"] == "DynamoDB:ProvisionedThroughputExceededException"
+    assert stored_slot(api, venue_id, slot_id).status is SlotStatus.BOOKED

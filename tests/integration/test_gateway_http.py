@@ -21,6 +21,7 @@ from moto import mock_aws
 from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
 from local.aws.appsync.gateway import Authorizer, Unauthorized, gateway_app, serving
 from local.aws.appsync.sources import NoneSource, SourceResult
+from support import eventually
 
 REGION = "us-east-1"
 SCHEMA = """
@@ -319,10 +320,7 @@ def test_a_request_whose_client_has_gone_resolves_no_further_field():
                     + f"content-length: {len(body)}\r\n\r\n".encode()
                     + body
                 )
-                for _ in range(500):
-                    if gate.calls:
-                        break
-                    time.sleep(0.01)
+                eventually(lambda: gate.calls, timeout=5, interval=0.01)
             time.sleep(1.0)  # the gateway sees the disconnect while the first field runs
             gate.release.set()
             time.sleep(0.5)

@@ -16,6 +16,7 @@ from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
 from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
 from local.aws.appsync.gateway import Authorizer, gateway_app, serving
 from local.aws.appsync.sources import NoneSource
+from support import eventually_async
 
 KEY = "da2-realtimekey"
 SCHEMA = """
@@ -93,14 +94,6 @@ def send(url: str, channel: str, level: int, text: str = "hi") -> dict:
     return answer.json()
 
 
-async def until(condition, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds * 100)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out")
-
-
 def header(host: str, key: str = KEY) -> dict:
     return {"host": host, "x-api-key": key}
 
@@ -156,7 +149,7 @@ def test_gql_subscribers_receive_matching_mutations_only(gateway):
                         return
 
             task = asyncio.create_task(listen())
-            await until(lambda: hub.active == 1)
+            await eventually_async(lambda: hub.active == 1)
             for channel, text in (("b", "not for a"), ("a", "one"), ("a", "two")):
                 await asyncio.to_thread(send, url, channel, 1, text)
             await asyncio.wait_for(task, 5)
@@ -294,7 +287,7 @@ def test_a_subscriber_that_stops_reading_delays_no_one_and_is_closed(gateway):
             await asyncio.to_thread(send, url, "busy", n, "x" * 4_000) for n in range(updates)
         ]
         await asyncio.wait_for(reading, 10)
-        await until(lambda: hub.active == 1)  # A's 100 are gone with A
+        await eventually_async(lambda: hub.active == 1)  # A's 100 are gone with A
         await reader.close()
         await stalled.close()
         return answers, received

@@ -12,7 +12,7 @@ from local.aws.awslambda.runtime import LambdaRuntime
 from local.aws.pumps import Pumps, backoff
 from local.aws.session import local_aws
 from local.aws.wakeups import Waker
-from support import create_plain_table
+from support import create_plain_table, eventually
 
 
 def test_a_write_to_a_table_wakes_the_reader_of_its_stream(aws_env):
@@ -45,11 +45,8 @@ def test_a_retrying_source_delays_no_other_and_stop_ends_both():
     assert retrying.wait(2)
     woken = time.monotonic()
     wakeups.notify(("test", "healthy"))
-    for _ in range(100):
-        if len(ran) == 2:
-            break
-        time.sleep(0.01)
-    assert len(ran) == 2 and ran[1] - woken < 0.5  # its first run, then the wake-up
+    eventually(lambda: len(ran) == 2, timeout=1, interval=0.01)
+    assert ran[1] - woken < 0.5  # its first run, then the wake-up
     began = time.monotonic()
     pumps.stop()
     assert time.monotonic() - began < 1

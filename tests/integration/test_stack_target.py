@@ -3,13 +3,9 @@ file, else what `pulumi stack output --json` prints (a stand-in `pulumi` on PATH
 CLI cannot be installed)."""
 
 import json
-import sys
 
 import pytest
 
-from support import REPO
-
-sys.path.insert(0, str(REPO / "devtools"))
 from stack_target import StackNotFound, find_target
 
 OUTPUTS = {

@@ -8,6 +8,7 @@ import {
   forbidden,
   invalid,
   nowInstant,
+  passDataError,
   slotKey,
   STATUS,
 } from '../lib.js';
@@ -72,11 +73,15 @@ export function request(ctx) {
 }
 
 export function response(ctx) {
-  if (ctx.error) {
+  // A condition that no longer held: the booking or its slot changed since they were read.
+  // Anything else (throttling, an internal error) is passed on as the data source reported it.
+  const reasons = ctx.result?.cancellationReasons ?? [];
+  if (reasons.some((reason) => reason?.type === 'ConditionalCheckFailed')) {
     util.error(
       `booking ${ctx.args.bookingId} changed while it was being cancelled; read it again`,
       ERRORS.validation,
     );
   }
+  passDataError(ctx);
   return ctx.stash.cancelled;
 }

@@ -492,9 +492,9 @@ def cold_imports() -> dict[str, float]:
     """Milliseconds to import each function's handler module in a fresh interpreter, with the
     function's environment (best of a few runs), and boto3's alone."""
     sys.path.insert(0, str(REPO))
-    from local.pulumi import engine, offline
+    from local.pulumi import engine, predicted
 
-    deployment = engine.run(REPO, "dev", offline.OfflineBackend)
+    deployment = engine.run(REPO, "dev", predicted.PredictedBackend)
     found = {"boto3": ("boto3", {})}
     for function in deployment.of_type(types.FUNCTION):
         module = function.inputs["handler"].rsplit(".", 1)[0]

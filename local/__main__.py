@@ -13,7 +13,7 @@ import boto3
 from local import cloud, discovery
 from local.aws.sqs import redrive as sqs_redrive
 from local.errors import LocalError
-from local.pulumi import engine, offline, plan, policy
+from local.pulumi import engine, plan, policy, predicted
 
 DEFAULT_PACK = Path("policies")
 
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         return _up(args)
     if args.command == "redrive":
         return _redrive(args)
-    deployment = engine.run(args.directory, args.stack, offline.OfflineBackend)
+    deployment = engine.run(args.directory, args.stack, predicted.PredictedBackend)
     if args.command == "policy":
         pack = policy.load_pack(args.pack)
         report = policy.evaluate(deployment, pack, policy.read_config(args.config))

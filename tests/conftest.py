@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 from support import COMPONENT_PROGRAM, REPO, component_config, write_project
 
 
 @pytest.fixture(scope="session")
 def dev() -> engine.Deployment:
     """The dev stack as the engine records it (offline): read-only, shared by every test."""
-    return engine.run(REPO, "dev", offline.OfflineBackend)
+    return engine.run(REPO, "dev", predicted.PredictedBackend)
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +36,8 @@ def run_component(make_project):
 
     def run(component: str, args: dict, as_outputs: tuple[str, ...] = ()) -> engine.Deployment:
         config = component_config(component, args, as_outputs)
-        return engine.run(make_project(COMPONENT_PROGRAM, config), "test", offline.OfflineBackend)
+        return engine.run(
+            make_project(COMPONENT_PROGRAM, config), "test", predicted.PredictedBackend
+        )
 
     return run

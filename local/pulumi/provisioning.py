@@ -23,7 +23,7 @@ from local.aws import resource_types as types
 from local.aws.appsync.listing import list_api
 from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
 from local.pulumi.engine import EngineError, ResourceRequest, StackContext
-from local.pulumi.offline import OfflineBackend
+from local.pulumi.predicted import PredictedBackend
 
 Clients = Callable[[str], Any]
 """Service name → a boto3 client for the local AWS."""
@@ -57,7 +57,7 @@ class ProvisioningBackend:
         self.lambdas = lambdas
         self.api_uris = api_uris
         """Where the local gateway serves GraphQL APIs (`GRAPHQL`, `REALTIME`), if it does."""
-        self.recorder = OfflineBackend(context)
+        self.recorder = PredictedBackend(context)
         self._creators: dict[str, Callable[[ResourceRequest], tuple[str, dict[str, Any]]]] = {
             types.TABLE: self._table,
             types.QUEUE: self._queue,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 from support import COMPONENT_PROGRAM, component_config, write_project
 
 POOL = "aws:cognito/userPool:UserPool"
@@ -14,7 +14,7 @@ GROUP = "aws:cognito/userGroup:UserGroup"
 def defaults(tmp_path_factory):
     config = component_config("AuthPool", {})
     directory = write_project(tmp_path_factory.mktemp("auth"), COMPONENT_PROGRAM, config)
-    return engine.run(directory, "test", offline.OfflineBackend)
+    return engine.run(directory, "test", predicted.PredictedBackend)
 
 
 def test_user_pool_signs_in_by_verified_email_with_a_strict_password_policy(defaults):

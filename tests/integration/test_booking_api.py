@@ -18,7 +18,7 @@ from domain import keys
 from domain.entities import Booking, Slot, Venue
 from domain.instants import format_instant
 from domain.statuses import BookingStatus, SlotStatus
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 from support import stack_variant
 
 OWNER = user("owner-1", "owners")
@@ -568,7 +568,7 @@ def public_deployment(tmp_path_factory):
     project = stack_variant(
         tmp_path_factory.mktemp("public"), "public", {"slate:publicReads": True}
     )
-    return engine.run(project, "public", offline.OfflineBackend)
+    return engine.run(project, "public", predicted.PredictedBackend)
 
 
 def test_public_reads_let_an_api_key_read_venues_and_slots_only(public_deployment, aws_env):

@@ -18,7 +18,7 @@ from components.resolver_code import (
     manifest,
     resolver_file,
 )
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 from support import stack_variant
 
 API = "aws:appsync/graphQLApi:GraphQLApi"
@@ -45,7 +45,7 @@ def public(tmp_path_factory):
         "public",
         {"slate:publicReads": True, "slate:apiKeyExpires": "2027-06-30T00:00:00Z"},
     )
-    return engine.run(project, "public", offline.OfflineBackend)
+    return engine.run(project, "public", predicted.PredictedBackend)
 
 
 def policy_of(deployment, role_name: str) -> dict:

@@ -10,7 +10,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components import COMPONENTS, PACKAGE_NAME, PACKAGE_VERSION
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 from support import REPO
 
 EXPECTED = {
@@ -198,7 +198,7 @@ result = provider.construct(
 )
 pulumi.export("state", result.state)
 """
-    deployment = engine.run(make_project(program), "test", offline.OfflineBackend)
+    deployment = engine.run(make_project(program), "test", predicted.PredictedBackend)
     table = deployment.one("aws:dynamodb/table:Table")
     assert table.parent == deployment.one("slate:index:BookingTable").urn
     assert table.inputs["deletionProtectionEnabled"] is True
@@ -230,7 +230,7 @@ provider.construct(
     None,
 )
 """
-    deployment = engine.run(make_project(program), "test", offline.OfflineBackend)
+    deployment = engine.run(make_project(program), "test", predicted.PredictedBackend)
     mapping = deployment.one("aws:lambda/eventSourceMapping:EventSourceMapping")
     assert mapping.inputs["eventSourceArn"].endswith("table/bookings/stream/1")
     fanout = next(

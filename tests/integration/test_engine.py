@@ -2,7 +2,7 @@
 
 import pytest
 
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 
 PROGRAM = """
 import pulumi
@@ -40,7 +40,7 @@ pulumi.export("token", pulumi.Output.secret("s3cret"))
 @pytest.fixture
 def deployment(make_project):
     directory = make_project(PROGRAM, {"greeting": "hello", "size": 3})
-    return engine.run(directory, "test", offline.OfflineBackend)
+    return engine.run(directory, "test", predicted.PredictedBackend)
 
 
 def test_records_every_resource_with_type_parent_and_custom_flag(deployment):
@@ -71,7 +71,7 @@ def test_dependencies_and_outputs_flow_between_resources(deployment):
     assert table.inputs["tags"] == {"queue": queue.id}
     assert table.outputs["name"].startswith("pair-second-")
     assert table.outputs["arn"] == (
-        f"arn:aws:dynamodb:eu-west-1:{offline.ACCOUNT_ID}:table/{table.outputs['name']}"
+        f"arn:aws:dynamodb:eu-west-1:{predicted.ACCOUNT_ID}:table/{table.outputs['name']}"
     )
     component = deployment.one("probe:index:Pair")
     assert component.outputs == {"tableName": table.outputs["name"]}
@@ -83,7 +83,7 @@ def test_stack_outputs_config_and_invokes(deployment):
         "greeting": "hello",
         "size": 3,
         "region": "eu-west-1",
-        "account": offline.ACCOUNT_ID,
+        "account": predicted.ACCOUNT_ID,
         "partition": "aws",
         "streamArn": table.outputs["streamArn"],
         "token": "s3cret",
@@ -93,8 +93,8 @@ def test_stack_outputs_config_and_invokes(deployment):
 
 def test_runs_are_repeatable_and_deterministic(make_project):
     directory = make_project(PROGRAM, {"greeting": "hi", "size": 1})
-    first = engine.run(directory, "test", offline.OfflineBackend)
-    second = engine.run(directory, "test", offline.OfflineBackend)
+    first = engine.run(directory, "test", predicted.PredictedBackend)
+    second = engine.run(directory, "test", predicted.PredictedBackend)
     assert [(r.urn, r.outputs) for r in first.resources] == [
         (r.urn, r.outputs) for r in second.resources
     ]
@@ -107,7 +107,7 @@ def test_modules_of_one_project_do_not_leak_into_the_next(make_project):
     for value in ("one", "two"):
         directory = make_project(program)
         (directory / "helper.py").write_text(f"VALUE = {value!r}\n")
-        results.append(engine.run(directory, "test", offline.OfflineBackend).outputs["value"])
+        results.append(engine.run(directory, "test", predicted.PredictedBackend).outputs["value"])
     assert results == ["one", "two"]
 
 
@@ -116,13 +116,13 @@ def test_an_unknown_provider_function_fails_with_its_token(make_project):
     with pytest.raises(
         engine.EngineError, match="aws:index/getAvailabilityZones:getAvailabilityZones"
     ):
-        engine.run(directory, "test", offline.OfflineBackend)
+        engine.run(directory, "test", predicted.PredictedBackend)
 
 
 def test_a_failing_program_is_reported_with_its_message(make_project):
     directory = make_project("raise ValueError('the answer is not 42')\n")
     with pytest.raises(engine.EngineError, match="the program failed: the answer is not 42"):
-        engine.run(directory, "test", offline.OfflineBackend)
+        engine.run(directory, "test", predicted.PredictedBackend)
 
 
 def test_a_failure_inside_an_output_is_reported(make_project):
@@ -130,17 +130,17 @@ def test_a_failure_inside_an_output_is_reported(make_project):
         "import pulumi\npulumi.export('x', pulumi.Output.from_input(1).apply(lambda v: v/0))\n"
     )
     with pytest.raises(engine.EngineError, match="division by zero"):
-        engine.run(make_project(program), "test", offline.OfflineBackend)
+        engine.run(make_project(program), "test", predicted.PredictedBackend)
 
 
 def test_a_missing_region_is_named_when_needed(make_project):
     directory = make_project("import pulumi_aws as aws\naws.get_region()\n")
     (directory / "Pulumi.test.yaml").write_text("config: {}\n")
     with pytest.raises(engine.EngineError, match="no AWS region: set aws:region"):
-        engine.run(directory, "test", offline.OfflineBackend)
+        engine.run(directory, "test", predicted.PredictedBackend)
 
 
 def test_reading_an_existing_resource_is_refused_clearly(make_project):
     directory = make_project("import pulumi_aws as aws\naws.sqs.Queue.get('q', 'some-queue-url')\n")
     with pytest.raises(engine.EngineError, match="reading an existing resource"):
-        engine.run(directory, "test", offline.OfflineBackend)
+        engine.run(directory, "test", predicted.PredictedBackend)

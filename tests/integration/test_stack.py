@@ -6,7 +6,7 @@ import shutil
 import pytest
 import yaml
 
-from local.pulumi import engine, offline
+from local.pulumi import engine, predicted
 from local.pulumi.project import ProjectError
 from support import REPO
 
@@ -33,7 +33,7 @@ def _stack_copy(tmp_path, stack: str, config: dict) -> engine.Deployment:
     shutil.copy(REPO / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copy(REPO / "__main__.py", tmp_path / "__main__.py")
     (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
-    return engine.run(tmp_path, stack, offline.OfflineBackend)
+    return engine.run(tmp_path, stack, predicted.PredictedBackend)
 
 
 def test_no_role_in_the_stack_grants_every_action_and_table_access_is_scoped(dev):

@@ -19,10 +19,10 @@ PARTITION = "aws"
 DNS_SUFFIX = "amazonaws.com"
 STREAM_LABEL = "2026-01-01T00:00:00.000"
 
-Computed = Callable[["OfflineBackend", ResourceRequest, str], dict[str, Any]]
+Computed = Callable[["PredictedBackend", ResourceRequest, str], dict[str, Any]]
 
 
-class OfflineBackend:
+class PredictedBackend:
     """Answers the engine without side effects."""
 
     def __init__(self, context: StackContext) -> None:
@@ -71,7 +71,7 @@ def _autoname(resource: ResourceRequest, digest: str) -> str:
     return resource.inputs.get("name") or f"{resource.name}-{digest[:7]}"
 
 
-def _table(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict[str, Any]:
+def _table(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict[str, Any]:
     name = _autoname(resource, digest)
     arn = backend.arn("dynamodb", f"table/{name}")
     stream = resource.inputs.get("streamEnabled")
@@ -84,7 +84,7 @@ def _table(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> d
     }
 
 
-def _user_pool(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict[str, Any]:
+def _user_pool(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict[str, Any]:
     pool_id = f"{backend.region}_{digest[:9]}"
     return {
         "id": pool_id,
@@ -94,20 +94,20 @@ def _user_pool(backend: OfflineBackend, resource: ResourceRequest, digest: str) 
     }
 
 
-def _user_pool_client(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _user_pool_client(_: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     return {"id": digest[:26], "clientSecret": ""}
 
 
-def _user_group(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _user_group(_: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     return {"id": f"{resource.inputs.get('userPoolId')}/{resource.inputs.get('name')}"}
 
 
-def _kms_key(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _kms_key(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     key_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     return {"id": key_id, "keyId": key_id, "arn": backend.arn("kms", f"key/{key_id}")}
 
 
-def _function(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _function(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     arn = backend.arn("lambda", f"function:{name}")
     return {
@@ -123,7 +123,7 @@ def _function(backend: OfflineBackend, resource: ResourceRequest, digest: str) -
     }
 
 
-def _role(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _role(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     return {
         "id": name,
@@ -133,23 +133,23 @@ def _role(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> di
     }
 
 
-def _role_policy(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _role_policy(_: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     return {"id": f"{resource.inputs.get('role')}:{name}", "name": name}
 
 
-def _log_group(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _log_group(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     return {"id": name, "name": name, "arn": backend.arn("logs", f"log-group:{name}")}
 
 
-def _state_machine(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _state_machine(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     arn = backend.arn("states", f"stateMachine:{name}")
     return {"id": arn, "name": name, "arn": arn, "status": "ACTIVE"}
 
 
-def _graphql_api(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _graphql_api(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     api_id = digest[:26]
     host = digest[26:32] + digest[:20]
     return {
@@ -162,11 +162,11 @@ def _graphql_api(backend: OfflineBackend, resource: ResourceRequest, digest: str
     }
 
 
-def _api_arn(backend: OfflineBackend, resource: ResourceRequest, path: str) -> str:
+def _api_arn(backend: PredictedBackend, resource: ResourceRequest, path: str) -> str:
     return backend.arn("appsync", f"apis/{resource.inputs.get('apiId')}/{path}")
 
 
-def _data_source(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _data_source(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = resource.inputs.get("name")
     return {
         "id": f"{resource.inputs.get('apiId')}-{name}",
@@ -174,7 +174,7 @@ def _data_source(backend: OfflineBackend, resource: ResourceRequest, digest: str
     }
 
 
-def _appsync_function(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _appsync_function(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     function_id = digest[:26]
     return {
         "id": f"{resource.inputs.get('apiId')}-{function_id}",
@@ -183,7 +183,7 @@ def _appsync_function(backend: OfflineBackend, resource: ResourceRequest, digest
     }
 
 
-def _resolver(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _resolver(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     type_, field = resource.inputs.get("type"), resource.inputs.get("field")
     return {
         "id": f"{resource.inputs.get('apiId')}-{type_}-{field}",
@@ -191,21 +191,21 @@ def _resolver(backend: OfflineBackend, resource: ResourceRequest, digest: str) -
     }
 
 
-def _api_key(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _api_key(_: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     return {"id": f"{resource.inputs.get('apiId')}:{digest[:26]}", "key": f"da2-{digest[:26]}"}
 
 
-def _queue(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _queue(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     url = f"https://sqs.{backend.region}.{DNS_SUFFIX}/{ACCOUNT_ID}/{name}"
     return {"id": url, "name": name, "url": url, "arn": backend.arn("sqs", name)}
 
 
-def _redrive_allow_policy(_: OfflineBackend, resource: ResourceRequest, __: str) -> dict:
+def _redrive_allow_policy(_: PredictedBackend, resource: ResourceRequest, __: str) -> dict:
     return {"id": resource.inputs.get("queueUrl")}
 
 
-def _event_source_mapping(_: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _event_source_mapping(_: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     mapping_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
     return {
         "id": mapping_id,
@@ -215,7 +215,7 @@ def _event_source_mapping(_: OfflineBackend, resource: ResourceRequest, digest: 
     }
 
 
-def _schedule(backend: OfflineBackend, resource: ResourceRequest, digest: str) -> dict:
+def _schedule(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
     name = _autoname(resource, digest)
     group = resource.inputs.get("groupName", "default")
     return {
@@ -247,7 +247,7 @@ _COMPUTED: dict[str, Computed] = {
     types.KMS_KEY: _kms_key,
 }
 
-_INVOKES: dict[str, Callable[[OfflineBackend], dict[str, Any]]] = {
+_INVOKES: dict[str, Callable[[PredictedBackend], dict[str, Any]]] = {
     types.GET_REGION: lambda b: {
         "id": b.region,
         "name": b.region,

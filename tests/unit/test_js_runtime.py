@@ -1,6 +1,7 @@
 """The `@aws-appsync/utils` runtime as resolver code sees it, run in QuickJS."""
 
 import re
+import threading
 
 import pytest
 
@@ -209,3 +210,33 @@ def test_object_has_own_exists_as_in_appsync(js):
         True,
         False,
     ]
+
+
+def test_a_handler_runs_on_the_calling_thread_in_that_thread_s_own_context():
+    """Handing each call to one worker thread cost two thread switches per handler; every
+    thread now has a context of its own, with the modules loaded before it ran."""
+    started = threading.active_count()
+    runtime = JsRuntime(clock=lambda: NOW)
+    module = runtime.load(
+        "export function request(ctx) { return ctx.args.n + 1; }\n"
+        "export function response(ctx) { return ctx.result; }\n"
+    )
+    results: dict[str, int] = {}
+
+    def call(name: str, n: int) -> None:
+        for _ in range(50):
+            results[name] = runtime.invoke(
+                module, "request", {"args": {"n": n}, "stash": {}}, None
+            ).value
+
+    workers = [threading.Thread(target=call, args=(f"t{n}", n)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    call("main", 100)
+    for worker in workers:
+        worker.join()
+    assert threading.active_count() == started  # the runtime started no thread of its own
+    assert results == {"main": 101, "t0": 1, "t1": 2, "t2": 3, "t3": 4}
+    runtime.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        runtime.invoke(module, "request", {"args": {"n": 1}, "stash": {}}, None)

@@ -1,8 +1,10 @@
 """Runs APPSYNC_JS handlers in QuickJS, with the `@aws-appsync/utils` runtime in `runtime.js`.
 
-One QuickJS context holds the runtime and every module loaded into it. QuickJS contexts must stay
-on the thread that made them (its stack checks assume so), so the context lives on one worker
-thread and every call is handed to it; handlers take well under a millisecond each.
+A QuickJS context must stay on the thread that made it (its stack checks assume so), so each
+thread that invokes a handler has a context of its own, made on its first call: the runtime,
+then each module the first time that thread runs it. Handlers take well under a millisecond
+each; handing every call to one worker thread instead cost more than the handler itself (two
+thread switches per call: half the CPU of a publish of ten updates).
 
 Every evaluation is bounded: the context has a memory limit and a stack limit, and each handler
 runs under a time limit. Under a time limit the binding cannot call back into Python, so the
@@ -14,9 +16,9 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +73,14 @@ class Outcome:
         return self.kind == "earlyReturn"
 
 
+@dataclass
+class _ThreadContext:
+    """One thread's QuickJS context, and the modules evaluated in it so far."""
+
+    context: quickjs.Context
+    loaded: set[str] = field(default_factory=set)
+
+
 class JsRuntime:
     """Loads modules once (checked and compiled) and invokes their handlers with a context."""
 
@@ -83,20 +93,24 @@ class JsRuntime:
         self._clock = clock
         self._time_limit = time_limit_seconds
         self._memory_limit = memory_limit_bytes
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="appsync-js")
-        self._context: quickjs.Context = self._call(self._new_context)
-        self._loaded: set[str] = set()
+        self._scripts: dict[str, str] = {}
+        """Module id → its compiled source, which each thread's context evaluates once."""
+        self._threads = threading.local()
+        self._closed = False
 
     def close(self) -> None:
-        self._thread.shutdown(wait=True)
+        """No handler runs after this; each thread's context goes with its thread (or this
+        runtime), as Python frees it."""
+        self._closed = True
+        self._threads = threading.local()
 
     def load(self, code: str) -> str:
         """The id of the module `code`, loading it on first sight. Raises `CodeError`."""
         module_id = hashlib.sha256(code.encode()).hexdigest()
-        if module_id not in self._loaded:
-            script = compile_module(code)
-            self._call(lambda: self._context.eval(f"__modules[{module_id!r}] = {script.source};"))
-            self._loaded.add(module_id)
+        if module_id not in self._scripts:
+            source = compile_module(code).source
+            self._evaluate(self._thread_context(), module_id, source)
+            self._scripts[module_id] = source
         return module_id
 
     def invoke(
@@ -109,7 +123,7 @@ class JsRuntime:
             "offsets": {},
         }
         for _ in range(MAX_HOST_ROUNDS):
-            answer = self._call(lambda: self._run(module_id, handler, payload, auth_type, env))
+            answer = self._run(module_id, handler, payload, auth_type, env)
             if answer["outcome"] != "needsHost":
                 return _outcome(answer)
             ask = answer["ask"]
@@ -124,28 +138,39 @@ class JsRuntime:
         self, module_id: str, handler: str, payload: str, auth_type: str | None, env: dict[str, Any]
     ) -> dict[str, Any]:
         """One bounded evaluation; a limit it hits ends it as a `Code` error that says which."""
-        self._context.set_time_limit(self._time_limit)
+        context = self._thread_context()
+        if module_id not in context.loaded:
+            self._evaluate(context, module_id, self._scripts[module_id])
+        context.context.set_time_limit(self._time_limit)
         try:
-            text = self._context.get("__invoke")(
+            text = context.context.get("__invoke")(
                 module_id, handler, payload, auth_type, json.dumps(env)
             )
         except quickjs.JSException as error:
             return _failure(str(error))
         finally:
-            self._context.set_time_limit(-1)
+            context.context.set_time_limit(-1)
         answer = json.loads(text)
         # QuickJS hands a handler's catch a null for an allocation that failed.
         return _failure(_OUT_OF_MEMORY) if answer["outcome"] == "outOfMemory" else answer
 
-    def _call(self, work: Callable[[], Any]) -> Any:
-        return self._thread.submit(work).result()
+    def _thread_context(self) -> _ThreadContext:
+        """This thread's context, made (with the runtime in it) on its first call."""
+        if self._closed:
+            raise RuntimeError("the APPSYNC_JS runtime is closed")
+        current = getattr(self._threads, "current", None)
+        if current is None:
+            context = quickjs.Context()
+            context.set_memory_limit(self._memory_limit)
+            context.set_max_stack_size(STACK_LIMIT_BYTES)
+            context.eval(RUNTIME_SOURCE)
+            current = self._threads.current = _ThreadContext(context)
+        return current
 
-    def _new_context(self) -> quickjs.Context:
-        context = quickjs.Context()
-        context.set_memory_limit(self._memory_limit)
-        context.set_max_stack_size(STACK_LIMIT_BYTES)
-        context.eval(RUNTIME_SOURCE)
-        return context
+    @staticmethod
+    def _evaluate(context: _ThreadContext, module_id: str, source: str) -> None:
+        context.context.eval(f"__modules[{module_id!r}] = {source};")
+        context.loaded.add(module_id)
 
 
 def _outcome(answer: dict[str, Any]) -> Outcome:

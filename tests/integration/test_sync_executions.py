@@ -3,13 +3,17 @@ and nothing kept once it has answered (AWS keeps no synchronous Express executio
 keep each one, and look through all of them on every start)."""
 
 import json
+import threading
+import time
 from datetime import UTC, datetime
+from unittest import mock
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from jsonpath_ng.parser import JsonPathParser
 from moto import mock_aws
+from moto.dynamodb.models import DynamoDBBackend
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
@@ -171,3 +175,91 @@ def test_a_boto3_client_is_refused_as_the_api_refuses(machine, arn, given, code)
         sfn.start_sync_execution(stateMachineArn=arn or machine(ECHO), input=given)
     assert refused.value.response["Error"]["Code"] == code
     assert refused.value.operation_name == "StartSyncExecution"
+
+
+def _put_items(table: str, count: int, timeout: int | None = None) -> dict:
+    """A workflow of `count` DynamoDB PutItem tasks (request-response), each with a timeout."""
+    states = {}
+    for n in range(count):
+        state = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem",
+            "Parameters": {"TableName": table, "Item": {"pk": {"S": f"item{n}"}}},
+            "ResultPath": None,
+        }
+        if timeout is not None:
+            state["TimeoutSeconds"] = timeout
+        state |= {"Next": f"Put{n + 1}"} if n + 1 < count else {"End": True}
+        states[f"Put{n}"] = state
+    return {"StartAt": "Put0", "States": states}
+
+
+@pytest.fixture
+def table(machine):
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return "t"
+
+
+def _threads_started(run) -> int:
+    started = []
+    original = threading.Thread.start
+
+    def start(thread):
+        started.append(thread.name)
+        return original(thread)
+
+    with mock.patch.object(threading.Thread, "start", start):
+        run()
+    return len(started)
+
+
+def test_request_response_tasks_run_on_the_execution_s_own_thread(machine, table):
+    """moto starts a timer thread per task state; a request-response task needs none."""
+    tasks, passes = machine(_put_items(table, 4, timeout=5)), machine(ECHO)
+    start_sync_execution(tasks, {})  # warm: the first execution parses and makes clients
+    with_tasks = _threads_started(lambda: start_sync_execution(tasks, {}))
+    without = _threads_started(lambda: start_sync_execution(passes, {}))
+    assert with_tasks == without  # four tasks, no thread of their own
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
+    assert len(items) == 4
+
+
+def test_a_request_response_task_past_its_timeout_still_times_out(machine, table):
+    arn = machine(_put_items(table, 1, timeout=1))
+    original = DynamoDBBackend.put_item
+
+    def slow(*args, **kwargs):
+        time.sleep(1.3)
+        return original(*args, **kwargs)
+
+    with mock.patch.object(DynamoDBBackend, "put_item", slow):
+        result = start_sync_execution(arn, {})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "States.Timeout", result
+
+
+def test_a_callback_task_keeps_its_timer_and_times_out_at_its_deadline(machine):
+    queue = boto3.client("sqs", region_name=REGION).create_queue(QueueName="q")["QueueUrl"]
+    arn = machine(
+        {
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+                    "TimeoutSeconds": 1,
+                    "End": True,
+                }
+            },
+        }
+    )
+    began = time.monotonic()
+    result = start_sync_execution(arn, {})
+    assert result["status"] == "FAILED" and result["error"] == "States.Timeout"
+    assert time.monotonic() - began < 5  # at its deadline, not whenever no answer comes

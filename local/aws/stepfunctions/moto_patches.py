@@ -12,6 +12,14 @@ parses each definition and each JSONPath once (parsed programs and paths keep no
 state: that lives in the execution's environment), copies JSON as JSON, silences its
 logging of every error a state catches, and signals each execution's end
 (`wait_for_execution`) so a synchronous caller need not poll.
+
+It also runs every task state on a thread of its own, to time it out: a thread started and
+joined per state (~0.1 ms of CPU each, four per booking). A request-response task (an SDK call,
+a Lambda invoke: no `.sync`, no `.waitForTaskToken`) now runs on the execution's own thread, and
+its `TimeoutSeconds` is judged when it returns: the same `States.Timeout`, reported when the
+call ends instead of at the deadline (the call would have run on regardless, as on AWS).
+Callback and `.sync` tasks, and every other state, keep moto's timer thread: they can wait
+without end.
 """
 
 import contextlib
@@ -20,6 +28,7 @@ import functools
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from types import SimpleNamespace
@@ -31,8 +40,13 @@ from botocore.exceptions import UnknownServiceError
 from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+    LambdaResource,
+    ServiceResource,
 )
 from moto.stepfunctions.parser.asl.eval import environment as moto_environment
 from moto.stepfunctions.parser.asl.eval import states as moto_states
@@ -75,6 +89,76 @@ _TASK_SERVICE = re.compile(r"arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):")
 _programs_lock = threading.Lock()
 
 
+_inline = threading.local()
+
+
+class _InlineThread:
+    """Stands in for the timer thread of a request-response task: runs it where it is."""
+
+    def __init__(self, target: Any, daemon: bool = True) -> None:
+        self._target = target
+
+    def start(self) -> None:
+        self._target()
+
+    def is_alive(self) -> bool:
+        return False
+
+
+class _TimedEvent(threading.Event):
+    """The task's end, told as moto asks for it: set within `timeout` of being made, or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made = time.monotonic()
+        self._set_at: float | None = None
+
+    def set(self) -> None:
+        self._set_at = time.monotonic()
+        super().set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        ended = super().wait(timeout)
+        return ended and (timeout is None or self._set_at - self._made <= timeout)
+
+
+def _thread(target: Any, daemon: bool = True) -> Any:
+    if getattr(_inline, "active", False):
+        return _InlineThread(target, daemon)
+    return threading.Thread(target=target, daemon=daemon)
+
+
+def _event() -> threading.Event:
+    return _TimedEvent() if getattr(_inline, "active", False) else threading.Event()
+
+
+def _request_response(state: ExecutionState) -> bool:
+    resource = getattr(state, "resource", None)
+    kinds = (ServiceResource, LambdaResource)
+    return isinstance(resource, kinds) and getattr(resource, "condition", None) is None
+
+
+@contextmanager
+def inline_request_response_tasks() -> Iterator[None]:
+    original = ExecutionState._evaluate_with_timeout
+
+    def evaluate(state: ExecutionState, env: Any) -> None:
+        if not _request_response(state):
+            return original(state, env)
+        outer, _inline.active = getattr(_inline, "active", False), True
+        try:
+            return original(state, env)
+        finally:
+            _inline.active = outer
+
+    with (
+        mock.patch.object(ExecutionState, "_evaluate_with_timeout", evaluate),
+        mock.patch.object(execute_state, "Thread", _thread),
+        mock.patch.object(execute_state, "threading", SimpleNamespace(Event=_event)),
+    ):
+        yield
+
+
 @contextmanager
 def step_functions_interpreter() -> Iterator[None]:
     clients: dict[tuple[Any, ...], Any] = {}
@@ -107,6 +191,7 @@ def step_functions_interpreter() -> Iterator[None]:
             mock.patch.object(moto_result_path, "parse", _parse_result_path),
             ExitStack() as copying,
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
+            inline_request_response_tasks(),
         ):
             for module in _COPYING_MODULES:
                 copying.enter_context(mock.patch.object(module, "copy", _JSON_COPYING))

@@ -34,8 +34,6 @@ import boto3
 import requests
 import websockets
 
-from local.aws import resource_types as types
-
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py", "components", "handlers")
 SEED = "devtools/seed.py:seed"
@@ -492,11 +490,12 @@ def cold_imports() -> dict[str, float]:
     """Milliseconds to import each function's handler module in a fresh interpreter, with the
     function's environment (best of a few runs), and boto3's alone."""
     sys.path.insert(0, str(REPO))
+    from local.aws import resource_types
     from local.pulumi import engine, predicted
 
     deployment = engine.run(REPO, "dev", predicted.PredictedBackend)
     found = {"boto3": ("boto3", {})}
-    for function in deployment.of_type(types.FUNCTION):
+    for function in deployment.of_type(resource_types.FUNCTION):
         module = function.inputs["handler"].rsplit(".", 1)[0]
         variables = (function.inputs.get("environment") or {}).get("variables", {})
         found[module] = (module, variables)

@@ -42,16 +42,22 @@ def _spelled(value: object) -> str:
     return '""' if value == "" else str(value)
 
 
-def config_problems(page: str, declared: dict[str, tuple[str, str]]) -> list[str]:
-    documented = {key: (kind, default) for key, kind, default in CONFIG_ROW.findall(page)}
-    problems = [f"slate:{key} is not documented" for key in declared.keys() - documented.keys()]
-    problems += [f"slate:{key} is not declared" for key in documented.keys() - declared.keys()]
+def differences(prefix: str, documented: dict, declared: dict, *, unknown: str) -> list[str]:
+    """Where the docs and the code part: entries missing from the docs, entries the code lacks
+    (`unknown` says so), and entries the docs describe otherwise."""
+    problems = [f"{prefix}{key} is not documented" for key in declared.keys() - documented.keys()]
+    problems += [f"{prefix}{key} {unknown}" for key in documented.keys() - declared.keys()]
     problems += [
-        f"slate:{key} is documented as {documented[key]}, declared as {declared[key]}"
+        f"{prefix}{key} is documented as {documented[key]}, declared as {declared[key]}"
         for key in declared.keys() & documented.keys()
         if documented[key] != declared[key]
     ]
     return problems
+
+
+def config_problems(page: str, declared: dict[str, tuple[str, str]]) -> list[str]:
+    documented = {key: (kind, default) for key, kind, default in CONFIG_ROW.findall(page)}
+    return differences("slate:", documented, declared, unknown="is not declared")
 
 
 def component_arguments() -> dict[str, dict[str, tuple[bool, str]]]:
@@ -91,14 +97,7 @@ def argument_problems(page: str, code: dict[str, dict[str, tuple[bool, str]]]) -
     }
     problems = [f"{name} has no section" for name in code.keys() - documented.keys()]
     for name in code.keys() & documented.keys():
-        listed, actual = documented[name], code[name]
-        problems += [f"{name}.{arg} does not exist" for arg in listed.keys() - actual.keys()]
-        problems += [f"{name}.{arg} is not documented" for arg in actual.keys() - listed.keys()]
-        problems += [
-            f"{name}.{arg} is documented as {listed[arg]}, declared as {actual[arg]}"
-            for arg in listed.keys() & actual.keys()
-            if listed[arg] != actual[arg]
-        ]
+        problems += differences(f"{name}.", documented[name], code[name], unknown="does not exist")
     return problems
 
 

@@ -118,9 +118,12 @@ class Run:
         return errors[0].get("errorType")
 
     def watch(self, who: str, query: str, until: Callable[[dict], bool], act: Callable[[], Any],
+              starts: Callable[[dict], bool] = lambda _: True,
               **variables: Any) -> tuple[list[dict], Any]:  # fmt: skip
-        """What `who` receives on a subscription once `act()` has begun, up to the first update
-        for which `until` holds; and what `act` returned."""
+        """What `who` receives on a subscription once `act()` has begun, from the first update
+        for which `starts` holds (the act's first effect: an update of an earlier write, such as
+        a slot's publication, may still be on its way) up to the first for which `until`
+        holds; and what `act` returned."""
         host = self.target.graphql_url.split("/")[2]
         subscription = gql(query)
         subscription.variable_values = variables
@@ -137,7 +140,7 @@ class Run:
                 async with Client(transport=transport) as live:
                     async for update in live.subscribe(subscription):
                         [value] = update.values()
-                        if not acting.is_set():
+                        if not acting.is_set() or not (seen or starts(value)):
                             continue
                         seen.append(value)
                         if until(value):
@@ -225,12 +228,13 @@ class Run:
             WATCH_SLOTS,
             lambda s: s["slotId"] == slot and s["status"] == "BOOKED",
             lambda: self.data("alice", BOOK, v=self.venue, s=slot)["bookSlot"],
+            starts=lambda s: s["slotId"] == slot and s["status"] == "HELD",
             v=self.venue,
         )
+        self.booking = booking["bookingId"]  # the later checks use it, whatever bob saw
         statuses = [s["status"] for s in seen if s["slotId"] == slot]
         _expect(booking["status"] == "CONFIRMED", f"the booking is {booking['status']}")
         _expect(statuses == ["HELD", "BOOKED"], f"bob saw {statuses}")
-        self.booking = booking["bookingId"]
         return "bob saw HELD, BOOKED"
 
     def race(self) -> str:
@@ -251,6 +255,7 @@ class Run:
             WATCH_SLOTS,
             lambda s: s["slotId"] == slot and s["status"] == "OPEN",
             lambda: self.error_type("alice", BOOK, v=self.venue, s=slot, f=True),
+            starts=lambda s: s["slotId"] == slot and s["status"] == "HELD",
             v=self.venue,
         )
         _expect(declined == "PaymentDeclined", f"the decline was {declined}")

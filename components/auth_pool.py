@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .layout import model
-from .validation import are_tags, checked, int_between, is_bool, one_of, reject_unknown
+from .validation import checked, checked_tags, int_between, is_bool, one_of, reject_unknown
 
 COMPONENT = "AuthPool"
 ADMINS_GROUP = model()["groups"]["admins"]
@@ -115,7 +115,7 @@ class AuthPool(pulumi.ComponentResource):
             deletion_protection=pulumi.Output.from_input(deletion_protection).apply(
                 lambda protect: "ACTIVE" if protect else "INACTIVE"
             ),
-            tags=checked(COMPONENT, "tags", args.get("tags", {}), are_tags),
+            tags=checked_tags(COMPONENT, args),
             opts=child,
         )
 

@@ -11,7 +11,15 @@ from .iam import assume_role_policy, policy_document, service_role, table_statem
 from .layout import model, table_layout
 from .logs import checked_retention
 from .resolver_code import SCHEMA_FILE, bundle, function_file, manifest, resolver_file
-from .validation import InvalidArgument, checked, int_between, one_of, reject_unknown, require
+from .validation import (
+    InvalidArgument,
+    checked,
+    checked_tags,
+    int_between,
+    one_of,
+    reject_unknown,
+    require,
+)
 
 COMPONENT = "BookingApi"
 JS_RUNTIME = {"name": "APPSYNC_JS", "runtime_version": "1.0.0"}
@@ -131,7 +139,7 @@ class BookingApi(pulumi.ComponentResource):
         require(COMPONENT, args, "table", "state_machine_arn", "user_pool_id")
         table = table_reference(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
-        tags = args.get("tags", {})
+        tags = checked_tags(COMPONENT, args)
         # Plain, not an Output: it decides which resources and schema exist.
         public_reads = args.get("public_reads", False)
         if not isinstance(public_reads, bool):

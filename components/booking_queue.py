@@ -13,7 +13,7 @@ from .logs import checked_retention
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
 from .queues import dead_letter_queue
 from .request_definition import request_definition
-from .validation import int_setting, reject_unknown, require
+from .validation import checked_tags, int_setting, reject_unknown, require
 
 COMPONENT = "BookingQueue"
 VISIBILITY_PER_TIMEOUT = 6
@@ -106,7 +106,7 @@ class BookingQueue(pulumi.ComponentResource):
         require(COMPONENT, args, "table", "state_machine_arn")
         table = table_reference(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
-        tags = args.get("tags", {})
+        tags = checked_tags(COMPONENT, args)
         retention = checked_retention(COMPONENT, args)
 
         def setting(argument: str, default: int, low: int, high: int) -> pulumi.Input[int]:

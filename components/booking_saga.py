@@ -10,7 +10,7 @@ from .iam import table_statement
 from .logs import checked_retention
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
 from .saga_definition import definition
-from .validation import checked, int_between, reject_unknown, require
+from .validation import checked, checked_tags, int_between, reject_unknown, require
 
 COMPONENT = "BookingSaga"
 ITEM_ACTIONS = [
@@ -67,7 +67,7 @@ class BookingSaga(pulumi.ComponentResource):
         require(COMPONENT, args, "table")
         table = table_reference(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
-        tags = args.get("tags", {})
+        tags = checked_tags(COMPONENT, args)
         retention = checked_retention(COMPONENT, args)
         hold_ttl = checked(
             COMPONENT, "hold_ttl_seconds", args.get("hold_ttl_seconds", 900), int_between(60, 3600)

@@ -7,7 +7,14 @@ import pulumi
 import pulumi_aws as aws
 
 from .layout import table_layout
-from .validation import InvalidArgument, are_tags, checked, is_bool, is_kms_key_arn, reject_unknown
+from .validation import (
+    InvalidArgument,
+    checked,
+    checked_tags,
+    is_bool,
+    is_kms_key_arn,
+    reject_unknown,
+)
 
 COMPONENT = "BookingTable"
 TABLE_ARGUMENT = "table"
@@ -122,7 +129,7 @@ class BookingTable(pulumi.ComponentResource):
             deletion_protection_enabled=checked(
                 COMPONENT, "deletion_protection", args.get("deletion_protection", False), is_bool
             ),
-            tags=checked(COMPONENT, "tags", args.get("tags", {}), are_tags),
+            tags=checked_tags(COMPONENT, args),
             opts=pulumi.ResourceOptions(parent=self),
         )
 

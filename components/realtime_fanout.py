@@ -16,7 +16,7 @@ from .logs import checked_retention
 from .python_function import DEFAULT_POWERTOOLS_LAYER_VERSION, PythonFunction
 from .queues import dead_letter_queue
 from .stream_filters import filter_patterns
-from .validation import int_setting, reject_unknown, require
+from .validation import checked_tags, int_setting, reject_unknown, require
 
 COMPONENT = "RealtimeFanout"
 STREAM_READ_ACTIONS = [
@@ -101,7 +101,7 @@ class RealtimeFanout(pulumi.ComponentResource):
         reject_unknown(COMPONENT, args, RealtimeFanoutArgs)
         require(COMPONENT, args, "table", "graphql_url", "publish_field_arn")
         table = table_reference(COMPONENT, args, stream=True)
-        tags = args.get("tags", {})
+        tags = checked_tags(COMPONENT, args)
         child = pulumi.ResourceOptions(parent=self)
         parts = _Parts(
             name=name,

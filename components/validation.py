@@ -99,6 +99,11 @@ def is_kms_key_arn(value: Any) -> str | None:
     )
 
 
+def checked_tags(component: str, args: Mapping[str, Any]) -> Any:
+    """The `tags` argument, defaulted to none and checked as AWS checks tags."""
+    return checked(component, "tags", args.get("tags", {}), are_tags)
+
+
 def are_tags(value: Any) -> str | None:
     if not isinstance(value, Mapping):
         return f"must be a mapping of tag names to values, got {type(value).__name__}"

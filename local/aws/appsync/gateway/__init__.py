@@ -1,5 +1,5 @@
 """The local cloud's AppSync gateway: AppSync's endpoints and auth in front of the resolver
-engine (`local.appsync`)."""
+engine (`local.aws.appsync`)."""
 
 from local.aws.appsync.gateway.app import gateway_app
 from local.aws.appsync.gateway.authorizer import Authorizer, Unauthorized

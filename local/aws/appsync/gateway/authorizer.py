@@ -1,6 +1,6 @@
 """Who is calling: AppSync's authorization of a request, for the modes an API has.
 
-- `AWS4-HMAC-SHA256 …` in `Authorization` → IAM (SigV4 verified, `local.sigv4`);
+- `AWS4-HMAC-SHA256 …` in `Authorization` → IAM (SigV4 verified, `local.aws.sigv4`);
 - `x-api-key` → API key (one of the API's keys);
 - any other `Authorization` → a Cognito user pool token (RS256, verified against the pool's
   JWKS, unexpired, issued by the pool, an ID token for one of its clients or an access token).

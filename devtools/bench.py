@@ -584,6 +584,7 @@ def main() -> int:
         "idle": Row("idle CPU (% of a core)", "< 2 %", "%"),
     }
     cloud = Cloud()
+    ready_seconds = cloud.ready_seconds  # the fresh start's; `cloud` is the resumed one later
     try:
         apis = [Api(cloud.url, cloud.token(name)) for name in CUSTOMERS]
         owner = Api(cloud.url, cloud.token(OWNER))
@@ -612,8 +613,8 @@ def main() -> int:
     imports = cold_imports()
     extra = [
         ("first bookSlot after ready", "< 200 ms", f"{first_ms:.0f} ms"),
-        ("make dev ready (after install)", "< 8 s", f"{cloud.ready_seconds:.1f} s"),
-        ("Ctrl-C to stopped", "< 2 s", f"{stop_seconds:.1f} s"),
+        ("make dev ready (after install)", "< 8 s", f"{ready_seconds:.1f} s"),
+        ("Ctrl-C to stopped (~10,000 items)", "< 2 s", f"{stop_seconds:.1f} s"),
         ("loading to ~10,000 items", "", f"{load_seconds:.0f} s"),
         (
             "kill -9 while booking: acknowledged bookings lost",

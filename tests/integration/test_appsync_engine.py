@@ -523,3 +523,15 @@ def test_a_query_sent_again_is_not_parsed_or_validated_again(api, monkeypatch):
     call(api, long_query)
     call(api, long_query)
     assert len(validations) == 4  # a long query is checked each time: the cache stays small
+
+
+def test_a_repeated_query_works_out_each_field_s_selection_set_once(api):
+    query = "{ who { sub authType fields } }"
+    first = call(api, query)["data"]["who"]["fields"]
+    before = engine_module.selections_computed()
+    for _ in range(5):
+        assert call(api, query)["data"]["who"]["fields"] == first
+    assert engine_module.selections_computed() == before  # the kept query's nodes, printed once
+    other = call(api, "{ who { fields } }")["data"]["who"]["fields"]
+    assert other == ["fields"]
+    assert engine_module.selections_computed() == before + 1

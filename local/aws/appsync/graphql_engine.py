@@ -305,8 +305,7 @@ class _Run:
                 "fieldName": info.field_name,
                 "parentTypeName": info.parent_type.name,
                 "variables": self.request.variables,
-                "selectionSetList": _selection_list(info),
-                "selectionSetGraphQL": _selection_graphql(info),
+                **_selections(info),
             },
             "request": {"headers": self.request.headers, "domainName": None},
             "env": {},
@@ -380,6 +379,37 @@ def _depth(info: GraphQLResolveInfo) -> int:
         depth += isinstance(path.key, str)
         path = path.prev
     return depth
+
+
+_selections_seen: dict[tuple[int, ...], tuple[tuple[FieldNode, ...], dict[str, Any]]] = {}
+SELECTIONS_KEPT = 4096
+_selections_computed = [0]
+
+
+def selections_computed() -> int:
+    """How many times a field's selection set was worked out (the rest were kept)."""
+    return _selections_computed[0]
+
+
+def _selections(info: GraphQLResolveInfo) -> dict[str, Any]:
+    """`selectionSetList` and `selectionSetGraphQL` of a field, computed once per field of a
+    kept query (its nodes are shared by every request that sends it: printing a selection set
+    took more than a resolver's own JavaScript). The entry holds the nodes it was made from, so
+    no other node can have their ids while it is kept."""
+    nodes = tuple(info.field_nodes)
+    key = tuple(map(id, nodes))
+    seen = _selections_seen.get(key)
+    if seen is not None:
+        return seen[1]
+    _selections_computed[0] += 1
+    answer = {
+        "selectionSetList": _selection_list(info),
+        "selectionSetGraphQL": _selection_graphql(info),
+    }
+    if len(_selections_seen) >= SELECTIONS_KEPT:
+        _selections_seen.clear()
+    _selections_seen[key] = (nodes, answer)
+    return answer
 
 
 def _selection_list(info: GraphQLResolveInfo) -> list[str]:

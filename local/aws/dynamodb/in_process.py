@@ -51,6 +51,9 @@ ITEM_OPERATIONS = frozenset(
 AWS_HOST_SUFFIX = ".amazonaws.com"
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 
+_PARSER = create_parser("json")
+"""One parser for every call, as one botocore client shares its own across threads (a parser
+per call left a reference cycle behind it, for the garbage collector)."""
 _state = threading.local()
 _enabled = [0]
 _counts = {"serialized": 0, "answered": 0}
@@ -79,7 +82,7 @@ def _answer(model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, 
     status, headers, body = answered
     body = body.encode() if isinstance(body, str) else body or b""
     captured, _state.captured = _state.captured, None
-    parser = create_parser("json")
+    parser = _PARSER
     response = {"status_code": status, "headers": headers, "body": body or b"{}"}
     if captured is None or status >= 300:
         parsed = parser.parse(response, model.output_shape)

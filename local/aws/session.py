@@ -1,4 +1,10 @@
-"""One in-process moto session with every patch the local cloud needs (`local_aws`)."""
+"""One in-process moto session with every patch the local cloud needs (`local_aws`).
+
+Each patch lives beside the service it fixes, and says why there: `dynamodb.moto_patches`,
+`dynamodb.expressions`, `dynamodb.in_process`, `awslambda.moto_patches`,
+`stepfunctions.moto_patches`, `appsync.listing`, `wakeups` (writes wake their readers) and
+`moto_core` (what every service needs).
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +26,7 @@ from local.aws.stepfunctions.moto_patches import step_functions_interpreter
 
 @contextmanager
 def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
-    """Everything above, for one in-process moto session."""
+    """Every patch, for as long as the session runs (`runtime` runs its Lambda functions)."""
     # Item-level transactions go inside the serialization, so their backups are taken under it.
     with (
         route_lambda(runtime),

@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 PIP_VERSION := 26.0.1
 STACK ?= dev
 PORT ?= 4000
+# A STACK given on the command line (or in the environment) names a deployed stack for smoke and
+# watch; without one they use the local cloud when it runs here.
+NAMED_STACK = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
 .PHONY: dev test unit integration e2e lint format plan policy bench smoke watch redrive constraints clean
 
@@ -61,11 +64,11 @@ policy: $(STAMP)
 
 ## end-to-end checks of the running local cloud, else of STACK's outputs (OUTPUTS=file: of those)
 smoke: $(STAMP)
-	$(BIN)/python devtools/smoke.py --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
+	$(BIN)/python devtools/smoke.py $(NAMED_STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
 ## a venue's slot changes, live, until Ctrl-C (VENUE=id; else the first venue)
 watch: $(STAMP)
-	$(BIN)/python devtools/watch.py --stack $(STACK) $(if $(VENUE),--venue $(VENUE)) $(if $(OUTPUTS),--outputs $(OUTPUTS))
+	$(BIN)/python devtools/watch.py $(NAMED_STACK) $(if $(VENUE),--venue $(VENUE)) $(if $(OUTPUTS),--outputs $(OUTPUTS))
 
 ## move the running local cloud's dead-letter messages back to their queues (QUEUE=name: one)
 redrive: $(STAMP)

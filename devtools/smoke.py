@@ -1,9 +1,9 @@
 """`make smoke`: Slate's end-to-end check of a running stack, the local cloud or one deployed.
 
-Where it points: `--outputs FILE` (what `pulumi stack output --json` prints); else the local
-cloud's discovery file (`.slate/local.json`) when the local cloud is up; else the outputs of
-`pulumi stack output --json --stack STACK`. With outputs, AWS calls go where boto3 sends them
-(the caller's credentials; `AWS_ENDPOINT_URL` points them elsewhere).
+Where it points: `--outputs FILE` (what `pulumi stack output --json` prints); else the outputs
+of `pulumi stack output --json --stack STACK` when a stack is named; else the local cloud when it
+runs here (`.slate/local.json`); else the dev stack's outputs. With outputs, AWS calls go where
+boto3 sends them (the caller's credentials; `AWS_ENDPOINT_URL` points them elsewhere).
 
 It creates its own users through Cognito's admin API (an owner and two customers), publishes
 slots in a venue named for the run, and goes through the scenario; at the end it closes the
@@ -339,7 +339,10 @@ class Run:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make smoke", description=__doc__)
-    parser.add_argument("--stack", default="dev", help="the stack whose outputs to use (dev)")
+    parser.add_argument(
+        "--stack",
+        help="a deployed stack, by its outputs (default: the local cloud running here, else dev)",
+    )
     parser.add_argument("--outputs", type=Path, help="a file of `pulumi stack output --json`")
     parser.add_argument("-C", dest="directory", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)

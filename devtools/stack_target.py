@@ -1,15 +1,18 @@
 """Where a Slate stack answers, for the tools that talk to one (`make smoke`, `make watch`):
-the local cloud's discovery file, a `pulumi stack output --json` file, or the CLI's outputs."""
+a `pulumi stack output --json` file; the outputs of a stack named explicitly; the local cloud
+running in the project; else the outputs of the `dev` stack."""
 
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-DISCOVERY = Path(".slate") / "local.json"
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_STACK = "dev"
 
 
 class StackNotFound(Exception):
@@ -75,12 +78,16 @@ class Target:
         return boto3.client("cognito-idp", region_name=self.region, **extra)
 
 
-def find_target(outputs_file: Path | None, stack: str, directory: Path) -> Target:
+def find_target(outputs_file: Path | None, stack: str | None, directory: Path) -> Target:
+    """`stack` None: the local cloud when one runs here (a discovery file left by a killed one
+    does not count), else the dev stack's outputs."""
     if outputs_file is not None:
         return Target.from_outputs(json.loads(outputs_file.read_text()))
-    discovery = directory / DISCOVERY
-    if discovery.is_file():
-        return Target.from_discovery(json.loads(discovery.read_text()))
+    if stack is None:
+        discovery = _live_discovery(directory)
+        if discovery is not None:
+            return Target.from_discovery(discovery)
+    stack = stack or DEFAULT_STACK
     try:
         printed = subprocess.run(
             ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
@@ -91,9 +98,18 @@ def find_target(outputs_file: Path | None, stack: str, directory: Path) -> Targe
         ).stdout
     except FileNotFoundError as error:
         raise StackNotFound(
-            "no local cloud is running (no .slate/local.json) and the Pulumi CLI is not "
-            "installed: start make dev, or give --outputs FILE"
+            "no local cloud is running here and the Pulumi CLI is not installed:"
+            " start make dev, or give --outputs FILE"
         ) from error
     except subprocess.CalledProcessError as error:
         raise StackNotFound(f"pulumi stack output failed: {error.stderr.strip()}") from error
     return Target.from_outputs(json.loads(printed))
+
+
+def _live_discovery(directory: Path) -> dict[str, Any] | None:
+    """The running local cloud's discovery, as the local cloud itself tells a live one."""
+    if str(REPO) not in sys.path:
+        sys.path.append(str(REPO))  # run as `python devtools/<tool>.py`, as the Makefile does
+    from local.discovery import live_discovery
+
+    return live_discovery(directory)

@@ -94,7 +94,10 @@ async def watch(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make watch", description=__doc__)
     parser.add_argument("--venue", help="the venue's id (default: the first by name)")
-    parser.add_argument("--stack", default="dev", help="the stack whose outputs to use (dev)")
+    parser.add_argument(
+        "--stack",
+        help="a deployed stack, by its outputs (default: the local cloud running here, else dev)",
+    )
     parser.add_argument("--outputs", type=Path, help="a file of `pulumi stack output --json`")
     parser.add_argument("--username", default=os.environ.get("SLATE_USERNAME"))
     parser.add_argument("--password", default=os.environ.get("SLATE_PASSWORD"))

@@ -1,7 +1,8 @@
-"""Where `make smoke` and `make watch` point: an outputs file, else the local cloud's discovery
-file, else what `pulumi stack output --json` prints (a stand-in `pulumi` on PATH here, since the
-CLI cannot be installed)."""
+"""Where `make smoke` and `make watch` point: an outputs file; a stack named explicitly; else the
+local cloud running here; else the dev stack. Stack outputs are what `pulumi stack output
+--json` prints (a stand-in `pulumi` on PATH here, since the CLI cannot be installed)."""
 
+import fcntl
 import json
 
 import pytest
@@ -71,14 +72,39 @@ def test_outputs_missing_what_the_tools_need_are_named(fake_pulumi, tmp_path):
         find_target(None, "dev", tmp_path)
 
 
-def test_a_running_local_cloud_comes_before_the_cli(fake_pulumi, tmp_path):
+def local_cloud(directory, *, running: bool):
+    """A discovery file, and its lock held as a running cloud holds it (or left free)."""
+    (directory / ".slate").mkdir()
+    discovery = {**OUTPUTS, "awsEndpoint": "http://127.0.0.1:5000", "users": []}
+    (directory / ".slate" / "local.json").write_text(json.dumps(discovery))
+    lock = (directory / ".slate" / "lock").open("a")
+    if running:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return lock
+
+
+def test_a_running_local_cloud_comes_before_the_dev_stack(fake_pulumi, tmp_path):
     install, args = fake_pulumi
     install(json.dumps(OUTPUTS))
-    (tmp_path / ".slate").mkdir()
-    discovery = {**OUTPUTS, "awsEndpoint": "http://127.0.0.1:5000", "users": []}
-    (tmp_path / ".slate" / "local.json").write_text(json.dumps(discovery))
-    assert find_target(None, "dev", tmp_path).aws_endpoint == "http://127.0.0.1:5000"
-    assert not args.exists()  # the CLI was not asked
-    outputs_file = tmp_path / "out.json"
-    outputs_file.write_text(json.dumps(OUTPUTS))
-    assert find_target(outputs_file, "dev", tmp_path).aws_endpoint is None  # a file first
+    with local_cloud(tmp_path, running=True):
+        assert find_target(None, None, tmp_path).aws_endpoint == "http://127.0.0.1:5000"
+        assert not args.exists()  # the CLI was not asked
+        outputs_file = tmp_path / "out.json"
+        outputs_file.write_text(json.dumps(OUTPUTS))
+        assert find_target(outputs_file, None, tmp_path).aws_endpoint is None  # a file first
+
+
+def test_a_stack_named_explicitly_comes_before_a_running_local_cloud(fake_pulumi, tmp_path):
+    install, args = fake_pulumi
+    install(json.dumps(OUTPUTS))
+    with local_cloud(tmp_path, running=True):
+        assert find_target(None, "prod", tmp_path).aws_endpoint is None
+    assert args.read_text().split()[-2:] == ["--stack", "prod"]
+
+
+def test_a_discovery_file_left_by_a_killed_cloud_is_not_a_running_cloud(fake_pulumi, tmp_path):
+    install, args = fake_pulumi
+    install(json.dumps(OUTPUTS))
+    with local_cloud(tmp_path, running=False):
+        assert find_target(None, None, tmp_path).aws_endpoint is None
+    assert args.read_text().split()[-2:] == ["--stack", "dev"]

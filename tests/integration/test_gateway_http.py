@@ -178,6 +178,7 @@ def test_unacceptable_tokens_are_refused_as_appsync_refuses_them(gateway, proble
     answer = post(url, "{ me { sub } }", headers)
     assert answer.status_code == 401, answer.text
     assert answer.json()["errors"][0]["errorType"] == "UnauthorizedException"
+    assert answer.headers["x-amzn-ErrorType"] == "UnauthorizedException"  # what Amplify reads
 
 
 KEY = {"x-api-key": "da2-localkey"}
@@ -207,6 +208,7 @@ def test_malformed_requests_are_a_json_400(gateway, body, message):
     answer = requests.post(gateway[0], data=body, headers=KEY, timeout=10)
     assert answer.status_code == 400
     assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["x-amzn-ErrorType"] == "MalformedHttpRequestException"
     assert answer.json()["errors"][0] == {
         "errorType": "MalformedHttpRequestException",
         "message": message,
@@ -231,6 +233,7 @@ def test_bodies_over_the_cap_are_refused_unread(gateway):
     )
     assert big.status_code == 413
     assert big.json()["errors"][0]["errorType"] == "PayloadTooLargeException"
+    assert big.headers["x-amzn-ErrorType"] == "PayloadTooLargeException"
 
     def chunks():  # no Content-Length: the cap applies to what arrives
         yield b'{"query": "{ public { mode } }'
@@ -398,3 +401,40 @@ def test_the_observer_hears_of_every_request_with_its_caller_operation_and_outco
     assert nobody is None and unauthorized[:2] == ["-", "UnauthorizedException"]
     assert invalid[:2] == ["-", "error"]  # no operation: the query does not validate
     assert all(seen[3] >= 0 for seen in observed)
+
+
+AMPLIFY_HEADERS = "authorization,x-api-key,x-amz-date,x-amz-security-token,x-amz-user-agent"
+
+
+def test_a_browser_preflight_is_answered_as_appsync_answers_it(gateway):
+    answer = requests.options(
+        gateway[0],
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": AMPLIFY_HEADERS + ",content-type",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert "POST" in answer.headers["access-control-allow-methods"]
+    allowed = answer.headers["access-control-allow-headers"].lower()
+    assert all(h in allowed for h in (AMPLIFY_HEADERS + ",content-type").split(","))
+
+
+def test_cross_origin_answers_carry_cors_and_appsync_s_headers(gateway):
+    origin = {"Origin": "http://localhost:5173"}
+    ok = post(gateway[0], "{ public { mode } }", {**KEY, **origin})
+    refused = post(gateway[0], "{ public { mode } }", origin)
+    partial = post(gateway[0], "{ public { mode } nope }", {**KEY, **origin})
+    for answer in (ok, refused, partial):
+        assert answer.headers["access-control-allow-origin"] == "*"
+        exposed = answer.headers["access-control-expose-headers"].lower()
+        assert "x-amzn-errortype" in exposed and "x-amzn-requestid" in exposed
+        assert len(answer.headers["x-amzn-RequestId"]) == 36
+    assert ok.status_code == 200 and "x-amzn-ErrorType" not in ok.headers
+    assert refused.headers["x-amzn-ErrorType"] == "UnauthorizedException"
+    # A query the schema refuses is, for AppSync, a 200 with the errors in its body.
+    assert partial.status_code == 200 and partial.json()["errors"]
+    assert "x-amzn-ErrorType" not in partial.headers

@@ -1,13 +1,22 @@
-"""The gateway as one ASGI app: AppSync's HTTP and real-time endpoints for one API."""
+"""The gateway as one ASGI app: AppSync's HTTP and real-time endpoints for one API, open to
+browser apps on any origin as AppSync's are (CORS: preflights answered, every origin allowed,
+the response headers a client reads exposed)."""
 
 from collections.abc import Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from local.aws.appsync import GraphQLEngine
 from local.aws.appsync.gateway.authorizer import Authorizer
-from local.aws.appsync.gateway.graphql_http import OperationObserver, http_endpoint
+from local.aws.appsync.gateway.graphql_http import (
+    ERROR_TYPE_HEADER,
+    REQUEST_ID_HEADER,
+    OperationObserver,
+    http_endpoint,
+)
 from local.aws.appsync.gateway.realtime import INIT_TIMEOUT_SECONDS, RealtimeEndpoint
 from local.aws.appsync.gateway.subscriptions import OUTBOX_LIMIT, SubscriptionHub
 
@@ -43,7 +52,26 @@ def gateway_app(
             ),
             WebSocketRoute("/graphql", realtime.handle),
             WebSocketRoute("/graphql/realtime", realtime.handle),
-        ]
+        ],
+        middleware=[_CORS],
     )
     app.state.hub = hub
     return app
+
+
+_CORS = Middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_methods=["POST", "OPTIONS"],
+    # Whatever a client asks to send (Amplify: authorization, x-api-key, x-amz-date,
+    # x-amz-security-token, x-amz-user-agent, content-type; an app: x-correlation-id).
+    allow_headers=["*"],
+    expose_headers=[
+        REQUEST_ID_HEADER,
+        ERROR_TYPE_HEADER,
+        "x-amzn-ErrorMessage",
+        "x-amz-user-agent",
+        "Date",
+    ],
+    max_age=86400,
+)

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ MALFORMED = "MalformedHttpRequestException"
 MAX_BODY_BYTES = 1024 * 1024
 """The largest request body accepted (1 MiB); a larger one is refused unread."""
 TOO_LARGE = "PayloadTooLargeException"
+ERROR_TYPE_HEADER = "x-amzn-ErrorType"
+"""Names the error of a response that is not a 200, as AppSync does (Amplify reads the error's
+name from it)."""
+REQUEST_ID_HEADER = "x-amzn-RequestId"
 
 logger = logging.getLogger(__name__)
 OperationObserver = Callable[[Caller | None, str, str, float], None]
@@ -44,7 +49,17 @@ class _TooLarge(Exception):
 
 def _refusal(status: int, error_type: str, message: str) -> JSONResponse:
     logger.info("refused a request: %d %s: %s", status, error_type, message)
-    return JSONResponse({"errors": [{"errorType": error_type, "message": message}]}, status)
+    return _json({"errors": [{"errorType": error_type, "message": message}]}, status)
+
+
+def _json(body: dict[str, Any], status: int) -> JSONResponse:
+    """A response as AppSync sends one: its request id, and the error's type on anything but a
+    200."""
+    headers = {REQUEST_ID_HEADER: str(uuid.uuid4())}
+    if status != 200:
+        errors = body.get("errors") or [{}]
+        headers[ERROR_TYPE_HEADER] = errors[0].get("errorType") or "UnknownError"
+    return JSONResponse(body, status, headers=headers)
 
 
 def http_endpoint(
@@ -100,9 +115,7 @@ def http_endpoint(
                 hub.publish(field_name, value)
         errors = response.body.get("errors") or [{}]
         outcome = (errors[0].get("errorType") or "error") if "errors" in response.body else "ok"
-        return _Answered(
-            JSONResponse(response.body, response.status), caller, _label(operation), outcome
-        )
+        return _Answered(_json(response.body, response.status), caller, _label(operation), outcome)
 
     return graphql
 

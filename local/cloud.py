@@ -163,7 +163,7 @@ class LocalCloud:
                 user_pool_id=pool_id,
                 client_ids=frozenset(clients),
                 jwks=self._jwks,
-                secret_for=_environment_secret,
+                secret_for=_iam_secret,
             )
             app = gateway_app(
                 self.engine,
@@ -190,6 +190,10 @@ class LocalCloud:
             "userPoolId": pool_id,
             "userPoolClientId": clients[0] if clients else None,
             "apiKey": api.api_keys[0] if api and api.api_keys else None,
+            "iamCredentials": {
+                "accessKeyId": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "secretAccessKey": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            },
             "users": self._users,
         }
         self._exit.callback(publish(self.directory, self.discovery).unlink, missing_ok=True)
@@ -347,8 +351,12 @@ def _freeze_heap() -> None:
     gc.set_threshold(YOUNG_OBJECTS)
 
 
-def _environment_secret(access_key: str) -> str | None:
-    """The local cloud's one IAM identity: the credentials in its environment."""
+def _iam_secret(access_key: str) -> str | None:
+    """The IAM identities the gateway accepts: the local cloud's own (`LOCAL_CREDENTIALS`, which
+    the discovery file gives outside clients), and whatever its in-process functions sign with
+    (the credentials in its environment: moto's own while its mock is on)."""
+    if access_key == LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]:
+        return LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
     if access_key != os.environ.get("AWS_ACCESS_KEY_ID"):
         return None
     return os.environ.get("AWS_SECRET_ACCESS_KEY")

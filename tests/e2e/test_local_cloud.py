@@ -17,6 +17,9 @@ import moto.cognitoidp
 import pytest
 import requests
 import websockets
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from gql import gql
 
 from cloud_harness import (
@@ -38,6 +41,7 @@ KEYS = {
     "realtimeUrl",
     "region",
     "awsEndpoint",
+    "iamCredentials",
     "userPoolId",
     "userPoolClientId",
     "apiKey",
@@ -253,6 +257,38 @@ async def next_message(ws, kind: str) -> dict:
         message = json.loads(await asyncio.wait_for(ws.recv(), 20))
         if message["type"] == kind:
             return message
+
+
+def test_the_iam_credentials_in_the_discovery_file_sign_requests_the_gateway_accepts(cloud):
+    """The published keys work; moto's own (what the functions sign with in-process) are not
+    what an outside client is told, and a wrong secret is refused."""
+    _, discovery, _ = cloud
+    keys = discovery["iamCredentials"]
+    publish = (
+        'mutation { publishSlotUpdate(slot: {venueId: "v", slotId: "s",'
+        ' startsAt: "2099-01-01T00:00:00Z", endsAt: "2099-01-01T01:00:00Z", price: 1,'
+        " status: OPEN}) { slotId status } }"
+    )
+
+    def signed(secret: str) -> requests.Response:
+        request = AWSRequest(
+            method="POST",
+            url=discovery["graphqlUrl"],
+            data=json.dumps({"query": publish}),
+            headers={"content-type": "application/json"},
+        )
+        credentials = Credentials(keys["accessKeyId"], secret)
+        SigV4Auth(credentials, "appsync", discovery["region"]).add_auth(request)
+        return requests.post(
+            request.url, data=request.body, headers=dict(request.headers), timeout=10
+        )
+
+    accepted = signed(keys["secretAccessKey"])
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["data"]["publishSlotUpdate"] == {"slotId": "s", "status": "OPEN"}
+    refused = signed("not-the-secret")
+    assert refused.status_code == 401
+    assert refused.headers["x-amzn-ErrorType"] == "UnauthorizedException"
 
 
 def test_ctrl_c_leaves_no_process_port_or_discovery(cloud, project):

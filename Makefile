@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PIP_VERSION := 26.0.1
 STACK ?= dev
 PORT ?= 4000
+TLS_PORT ?= 4443
 # A STACK given on the command line (or in the environment) names a deployed stack for smoke and
 # watch; without one they use the local cloud when it runs here.
 NAMED_STACK = $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
@@ -23,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 
 ## the whole platform on this machine until Ctrl-C, resuming the state kept in .slate/ (FRESH=1: start empty; VERBOSE=1: function logs inline)
 dev: $(STAMP)
-	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh) $(if $(VERBOSE),--verbose)
+	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --tls-port $(TLS_PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh) $(if $(VERBOSE),--verbose)
 
 ## every test, as CI runs it: lint, format check, then the unit and integration tiers
 test: $(STAMP) lint

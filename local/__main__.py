@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     up_parser.add_argument("--stack", default="dev", help="the stack (default: dev)")
     up_parser.add_argument("--port", type=int, default=4000, help="the gateway's port (4000)")
     up_parser.add_argument("--moto-port", type=int, default=0, help="moto's port (a free one)")
+    up_parser.add_argument(
+        "--tls-port", type=int, default=0, help="the gateway's HTTPS and WSS port (a free one)"
+    )
     up_parser.add_argument("--seed", help="FILE.py:FUNCTION in the project, run once it is up")
     up_parser.add_argument(
         "--ttl-delay", type=float, default=0.0, help="seconds TTL lags behind expiry (0)"
@@ -125,6 +128,7 @@ def _up(args: argparse.Namespace) -> int:
     settings = cloud.Settings(
         port=args.port,
         moto_port=args.moto_port,
+        tls_port=args.tls_port,
         seed=args.seed,
         ttl_delay_seconds=args.ttl_delay,
         schedule_seconds=args.schedule_every,
@@ -138,6 +142,7 @@ def _up(args: argparse.Namespace) -> int:
     endpoints = local.start()
     print(f"GraphQL    {endpoints['graphqlUrl'] or '(the stack has no API)'}")
     print(f"Realtime   {endpoints['realtimeUrl']}")
+    print(f"HTTPS      {endpoints['httpsGraphqlUrl']}  (trust {endpoints['caFile']})")
     print(f"AWS (moto) {endpoints['awsEndpoint']}  region {endpoints['region']}")
     print(f"User pool  {endpoints['userPoolId']}  client {endpoints['userPoolClientId']}")
     for user in endpoints["users"]:

@@ -38,6 +38,7 @@ from local.aws import resource_types as types
 from local.aws.appsync import GraphQLEngine
 from local.aws.appsync.gateway import Authorizer, gateway_app, serving
 from local.aws.appsync.gateway.server import HOST, ensure_free, free_port
+from local.aws.appsync.gateway.tls import local_certificate
 from local.aws.awslambda.event_sources import QueueMapping, StreamMapping
 from local.aws.awslambda.function_logs import FunctionLogs
 from local.aws.awslambda.runtime import LambdaRuntime
@@ -62,7 +63,10 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "loc
 RETRY_BACKOFF_SECONDS = (0.05, 2.0)
 """A stream batch's retries: the first wait, and the longest."""
 PORT_SETTING, MOTO_PORT_SETTING = "PORT=… (make dev) or --port", "--moto-port"
-"""How a user chooses the gateway's port, and moto's."""
+TLS_PORT_SETTING = "TLS_PORT=… (make dev) or --tls-port"
+"""How a user chooses the gateway's port, moto's, and the gateway's HTTPS one."""
+TLS = Path(".slate") / "tls"
+"""The local certificate authority and the gateway's certificate."""
 YOUNG_OBJECTS = 20_000
 """Allocations between collections of the youngest generation, once the cloud is ready."""
 SWITCH_SECONDS = 0.02
@@ -77,6 +81,8 @@ Seed = Callable[["LocalCloud"], list[dict[str, Any]]]
 class Settings:
     port: int = 4000
     moto_port: int = 0
+    tls_port: int = 0
+    """The gateway's HTTPS and WSS port (0: a free one)."""
     ttl_delay_seconds: float = 0.0
     keep_alive_seconds: float = 60.0
     schedule_seconds: float | None = None
@@ -125,7 +131,7 @@ class LocalCloud:
         for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}.items():
             os.environ.setdefault(name, value)
         os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
-        port, moto_port = self._ports()
+        port, moto_port, tls_port = self._ports()
         console = self._console()
         self._moto(moto_port)
         snapshots = persistence.Snapshots(self.directory / STATE, self._kept, _settle_heap)
@@ -153,6 +159,7 @@ class LocalCloud:
             for r in self.deployment.of_type(types.USER_POOL_CLIENT)
             if pool_id is None or r.inputs.get("userPoolId") == pool_id
         ]
+        tls = local_certificate(self.directory / TLS)
         if api is not None:
             self.engine = GraphQLEngine(api.config)
             self._exit.callback(self.engine.close)
@@ -173,6 +180,7 @@ class LocalCloud:
                 observer=console.operation,
             )
             self._exit.enter_context(serving(app, port))
+            self._exit.enter_context(serving(app, tls_port, tls))
         self._warm_up()
         sources = self._sources((saved or {}).get("checkpoints", {}))
         self.resumed = saved is not None
@@ -185,6 +193,8 @@ class LocalCloud:
         self.discovery = {
             "graphqlUrl": uris["GRAPHQL"] if api else None,
             "realtimeUrl": uris["REALTIME"] if api else None,
+            "httpsGraphqlUrl": f"https://localhost:{tls_port}/graphql" if api else None,
+            "caFile": str(tls.ca_file),
             "region": self.region,
             "awsEndpoint": f"http://{HOST}:{moto_port}",
             "userPoolId": pool_id,
@@ -229,15 +239,19 @@ class LocalCloud:
         function_logs.start()
         self._exit.callback(function_logs.stop)
 
-    def _ports(self) -> tuple[int, int]:
-        """The gateway's port and moto's: each as chosen (once checked free), else a free one."""
-        for chosen, setting in (
+    def _ports(self) -> tuple[int, int, int]:
+        """The gateway's port, moto's and the gateway's HTTPS one: each as chosen (once checked
+        free), else a free one."""
+        chosen = (
             (self.settings.port, PORT_SETTING),
             (self.settings.moto_port, MOTO_PORT_SETTING),
-        ):
-            if chosen:
-                ensure_free(chosen, setting)
-        return self.settings.port or free_port(), self.settings.moto_port or free_port()
+            (self.settings.tls_port, TLS_PORT_SETTING),
+        )
+        for port, setting in chosen:
+            if port:
+                ensure_free(port, setting)
+        gateway, moto, tls = (port or free_port() for port, _ in chosen)
+        return gateway, moto, tls
 
     def stop(self) -> None:
         self._stop.set()

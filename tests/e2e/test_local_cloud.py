@@ -8,6 +8,7 @@ import gzip
 import json
 import signal
 import socket
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +43,8 @@ KEYS = {
     "region",
     "awsEndpoint",
     "iamCredentials",
+    "httpsGraphqlUrl",
+    "caFile",
     "userPoolId",
     "userPoolClientId",
     "apiKey",
@@ -257,6 +260,37 @@ async def next_message(ws, kind: str) -> dict:
         message = json.loads(await asyncio.wait_for(ws.recv(), 20))
         if message["type"] == kind:
             return message
+
+
+def test_https_and_wss_answer_with_a_certificate_the_local_authority_issued(cloud):
+    """What Amplify derives from the GraphQL URL: `https://…/graphql` and
+    `wss://…/graphql/realtime`, trusted through `caFile` alone."""
+    _, discovery, _ = cloud
+    url, ca_file = discovery["httpsGraphqlUrl"], discovery["caFile"]
+    jwt = token(discovery, "alice@example.com")
+    for address in (url, url.replace("localhost", "127.0.0.1")):  # both names are covered
+        answer = requests.post(
+            address,
+            json={"query": "{ venues { name } }"},
+            headers={"Authorization": jwt},
+            verify=ca_file,
+            timeout=10,
+        )
+        assert answer.status_code == 200 and answer.json()["data"]["venues"]
+    with pytest.raises(requests.exceptions.SSLError):  # untrusted without the local authority
+        requests.post(url, json={"query": "{ venues { name } }"}, timeout=10)
+    host = url.split("/")[2]
+    header = base64.urlsafe_b64encode(json.dumps({"host": host, "Authorization": jwt}).encode())
+    realtime = "wss://" + host + "/graphql/realtime"
+
+    async def handshake() -> dict:
+        trusted = ssl.create_default_context(cafile=ca_file)
+        protocols = ["graphql-ws", "header-" + header.decode().rstrip("=")]
+        async with websockets.connect(realtime, subprotocols=protocols, ssl=trusted) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            return json.loads(await ws.recv())
+
+    assert asyncio.run(handshake())["type"] == "connection_ack"
 
 
 def test_the_iam_credentials_in_the_discovery_file_sign_requests_the_gateway_accepts(cloud):

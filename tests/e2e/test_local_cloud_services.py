@@ -118,7 +118,7 @@ def test_make_dev_reaches_ready_and_ctrl_c_leaves_nothing_behind(tmp_path):
         (tmp_path / name).symlink_to(REPO / name)
     port = free_port()
     process = subprocess.Popen(
-        ["make", "dev", f"PORT={port}"],
+        ["make", "dev", f"PORT={port}", f"TLS_PORT={free_port()}"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+NODE_PROBE := tests/node
+NODE_STAMP := $(NODE_PROBE)/node_modules/.installed-stamp
 PIP_VERSION := 26.0.1
 STACK ?= dev
 PORT ?= 4000
@@ -22,12 +24,19 @@ $(STAMP): requirements.txt requirements-dev.txt policies/requirements.txt constr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
+# The Node clients the e2e tier runs (aws-amplify, pinned by package-lock.json); Node and npm
+# from Debian when the machine has none.
+$(NODE_STAMP): $(NODE_PROBE)/package.json $(NODE_PROBE)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --prefix $(NODE_PROBE) --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 ## the whole platform on this machine until Ctrl-C, resuming the state kept in .slate/ (FRESH=1: start empty; VERBOSE=1: function logs inline)
 dev: $(STAMP)
 	$(BIN)/python -m local up --stack $(STACK) --port $(PORT) --tls-port $(TLS_PORT) --seed devtools/seed.py:seed $(if $(FRESH),--fresh) $(if $(VERBOSE),--verbose)
 
 ## every test, as CI runs it: lint, format check, then the unit and integration tiers
-test: $(STAMP) lint
+test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/pytest -n 2 tests
 
 ## the fast tier (pure logic, no servers)
@@ -39,7 +48,7 @@ integration: $(STAMP)
 	$(BIN)/pytest -n 2 tests/integration
 
 ## the local cloud in its own process, with real clients
-e2e: $(STAMP)
+e2e: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -n 2 tests/e2e
 
 lint: $(STAMP)

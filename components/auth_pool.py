@@ -129,6 +129,8 @@ class AuthPool(pulumi.ComponentResource):
                 "ALLOW_USER_PASSWORD_AUTH",
                 "ALLOW_REFRESH_TOKEN_AUTH",
             ],
+            # What its ID tokens tell the app about the user (the app shows who is signed in).
+            read_attributes=["email", "email_verified"],
             prevent_user_existence_errors="ENABLED",
             enable_token_revocation=True,
             access_token_validity=token_minutes,

@@ -32,6 +32,14 @@ class Target:
     """The local cloud's AWS endpoint; None: wherever boto3 sends calls."""
     demo_users: tuple[dict[str, Any], ...] = ()
     """The local cloud's seeded users (username, password, groups)."""
+    https_graphql_url: str | None = None
+    """The local cloud's HTTPS endpoint (browsers and Amplify need one); None: `graphql_url`
+    is HTTPS already."""
+
+    @property
+    def browser_graphql_url(self) -> str:
+        """Where a browser app sends its calls (Amplify derives wss:// from it)."""
+        return self.https_graphql_url or self.graphql_url
 
     @classmethod
     def from_discovery(cls, discovery: dict[str, Any]) -> "Target":
@@ -43,6 +51,7 @@ class Target:
             discovery["userPoolClientId"],
             discovery["awsEndpoint"],
             tuple(discovery.get("users") or ()),
+            discovery.get("httpsGraphqlUrl"),
         )
 
     @classmethod

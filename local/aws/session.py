@@ -2,8 +2,8 @@
 
 Each patch lives beside the service it fixes, and says why there: `dynamodb.moto_patches`,
 `dynamodb.expressions`, `dynamodb.in_process`, `awslambda.moto_patches`,
-`stepfunctions.moto_patches`, `appsync.listing`, `wakeups` (writes wake their readers) and
-`moto_core` (what every service needs).
+`stepfunctions.moto_patches`, `cognito.moto_patches`, `appsync.listing`, `wakeups` (writes
+wake their readers) and `moto_core` (what every service needs).
 """
 
 from collections.abc import Iterator
@@ -13,6 +13,7 @@ from local.aws import wakeups
 from local.aws.appsync.listing import answering_endpoints
 from local.aws.awslambda.moto_patches import direct_lambda_tasks, route_lambda
 from local.aws.awslambda.runtime import LambdaRuntime
+from local.aws.cognito.moto_patches import verified_srp
 from local.aws.dynamodb.expressions import parsing_once
 from local.aws.dynamodb.in_process import answering_in_process
 from local.aws.dynamodb.moto_patches import (
@@ -36,6 +37,7 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         item_level_transactions(),
         serialized_dynamodb(),
         step_functions_interpreter(),
+        verified_srp(),
         wakeups.watching_writes(),
         answering_in_process(),
         listing_actions_once(),

@@ -188,19 +188,19 @@ class ProvisioningBackend:
         pool_id = inputs["userPoolId"]
         listed = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
         existing = _named(listed["UserPoolClients"], "ClientName", name)
+        settings: dict[str, Any] = {"ExplicitAuthFlows": inputs.get("explicitAuthFlows", [])}
+        if inputs.get("readAttributes"):  # the attributes its ID tokens carry
+            settings["ReadAttributes"] = inputs["readAttributes"]
         if existing is not None:
             client = cognito.update_user_pool_client(
-                UserPoolId=pool_id,
-                ClientId=existing["ClientId"],
-                ClientName=name,
-                ExplicitAuthFlows=inputs.get("explicitAuthFlows", []),
+                UserPoolId=pool_id, ClientId=existing["ClientId"], ClientName=name, **settings
             )["UserPoolClient"]
         else:
             client = cognito.create_user_pool_client(
                 UserPoolId=pool_id,
                 ClientName=name,
-                ExplicitAuthFlows=inputs.get("explicitAuthFlows", []),
                 GenerateSecret=bool(inputs.get("generateSecret")),
+                **settings,
             )["UserPoolClient"]
         return client["ClientId"], {**inputs, "clientSecret": client.get("ClientSecret", "")}
 

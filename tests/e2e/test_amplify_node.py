@@ -1,7 +1,8 @@
-"""aws-amplify v6, unmodified, in Node against the local cloud: SRP sign-in with moto's Cognito,
-a query and a mutation over `httpsGraphqlUrl`, a subscription over the `wss://` endpoint Amplify
-derives from it, and AppSync's error type, trusting the local authority through
-`NODE_EXTRA_CA_CERTS` alone. (`make test` installs the probe's packages with `npm ci`.)"""
+"""aws-amplify v6, unmodified, in Node against the local cloud, configured as the web app is (the
+config.json `make web-config` writes, through web/src/appConfig.js): SRP sign-in with moto's
+Cognito, a query and a mutation over `httpsGraphqlUrl`, a subscription over the `wss://` endpoint
+Amplify derives from it, and AppSync's error type, trusting the local authority through
+`NODE_EXTRA_CA_CERTS` alone. (`make test` installs web/'s packages with `npm ci`.)"""
 
 import json
 import shutil
@@ -9,10 +10,11 @@ import subprocess
 
 import pytest
 
+import web_config
 from cloud_harness import start_cloud, stop_cloud
 from support import REPO, stack_variant
 
-PROBE = REPO / "tests" / "node" / "amplify_probe.mjs"
+PROBE = REPO / "web" / "probe" / "amplify_probe.mjs"
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +25,14 @@ def cloud(tmp_path_factory):
     stop_cloud(process)
 
 
-def test_amplify_in_node_signs_in_reads_books_and_sees_it_live(cloud):
+def test_amplify_in_node_signs_in_reads_books_and_sees_it_live(cloud, tmp_path):
     project, discovery = cloud
+    config = tmp_path / "config.json"
+    assert web_config.main(["-C", str(project), "--out", str(config)]) == 0
     node = shutil.which("node")
     assert node, "Node is installed by make test (Debian's nodejs) when the machine has none"
     run = subprocess.run(
-        [node, "--experimental-websocket", str(PROBE), str(project / ".slate" / "local.json")],
+        [node, "--experimental-websocket", str(PROBE), str(config)],
         capture_output=True,
         text=True,
         timeout=120,

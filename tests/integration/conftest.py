@@ -65,3 +65,23 @@ def queued(provisioned_stack):
     """That stack with its booking queues empty."""
     provisioned_stack.empty()
     return provisioned_stack
+
+
+@pytest.fixture
+def fake_pulumi(tmp_path, monkeypatch):
+    """`pulumi` on PATH: records its arguments, prints `answer`, exits with `status`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+
+    def install(answer: str, status: int = 0) -> None:
+        script.write_text(
+            "#!/bin/sh\n"
+            f'echo "$@" > {tmp_path / "args"}\n'
+            f"cat <<'JSON'\n{answer}\nJSON\n"
+            f"exit {status}\n"
+        )
+        script.chmod(0o755)
+
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    return install, tmp_path / "args"

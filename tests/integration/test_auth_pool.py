@@ -48,6 +48,8 @@ def test_app_client_for_web_and_api_sign_in(defaults):
         "ALLOW_USER_SRP_AUTH",
     ]
     assert client.inputs["generateSecret"] is False
+    # ID tokens name the user (the web app shows who is signed in), and nothing more.
+    assert client.inputs["readAttributes"] == ["email", "email_verified"]
     assert client.inputs["preventUserExistenceErrors"] == "ENABLED"
     assert client.inputs["enableTokenRevocation"] is True
     assert client.inputs["accessTokenValidity"] == 60

@@ -53,6 +53,10 @@ def test_the_user_pool_client_and_groups_are_moto_s(cloud):
     )
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id)["UserPoolClients"]
     assert [c["ClientId"] for c in clients] == [deployment.outputs["userPoolClientId"]]
+    described = cognito.describe_user_pool_client(
+        UserPoolId=pool_id, ClientId=deployment.outputs["userPoolClientId"]
+    )["UserPoolClient"]
+    assert described["ReadAttributes"] == ["email", "email_verified"]
     groups = cognito.list_groups(UserPoolId=pool_id)["Groups"]
     assert sorted(g["GroupName"] for g in groups) == ["admins", "owners"]
 

@@ -2,41 +2,12 @@
 local cloud running here; else the dev stack. Stack outputs are what `pulumi stack output
 --json` prints (a stand-in `pulumi` on PATH here, since the CLI cannot be installed)."""
 
-import fcntl
 import json
 
 import pytest
 
 from stack_target import StackNotFound, find_target
-
-OUTPUTS = {
-    "graphqlUrl": "https://abc.appsync-api.eu-west-1.amazonaws.com/graphql",
-    "realtimeUrl": "wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com/graphql",
-    "region": "eu-west-1",
-    "userPoolId": "eu-west-1_pool",
-    "userPoolClientId": "client",
-    "apiKey": None,
-}
-
-
-@pytest.fixture
-def fake_pulumi(tmp_path, monkeypatch):
-    """`pulumi` on PATH: records its arguments, prints `answer`, exits with `status`."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    script = bin_dir / "pulumi"
-
-    def install(answer: str, status: int = 0) -> None:
-        script.write_text(
-            "#!/bin/sh\n"
-            f'echo "$@" > {tmp_path / "args"}\n'
-            f"cat <<'JSON'\n{answer}\nJSON\n"
-            f"exit {status}\n"
-        )
-        script.chmod(0o755)
-
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    return install, tmp_path / "args"
+from stack_target_support import OUTPUTS, local_cloud
 
 
 def test_the_stack_outputs_come_from_the_pulumi_cli(fake_pulumi, tmp_path):
@@ -70,17 +41,6 @@ def test_outputs_missing_what_the_tools_need_are_named(fake_pulumi, tmp_path):
     install(json.dumps({"graphqlUrl": "x", "region": "eu-west-1"}))
     with pytest.raises(StackNotFound, match="realtimeUrl, userPoolId, userPoolClientId"):
         find_target(None, "dev", tmp_path)
-
-
-def local_cloud(directory, *, running: bool):
-    """A discovery file, and its lock held as a running cloud holds it (or left free)."""
-    (directory / ".slate").mkdir()
-    discovery = {**OUTPUTS, "awsEndpoint": "http://127.0.0.1:5000", "users": []}
-    (directory / ".slate" / "local.json").write_text(json.dumps(discovery))
-    lock = (directory / ".slate" / "lock").open("a")
-    if running:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return lock
 
 
 def test_a_running_local_cloud_comes_before_the_dev_stack(fake_pulumi, tmp_path):

@@ -1,31 +1,18 @@
-// aws-amplify v6, unmodified, against the local cloud: SRP sign-in, a query, a subscription
-// over wss:// (derived by Amplify from the HTTPS endpoint), a mutation, and AppSync's error types.
-// Usage: node --experimental-websocket amplify_probe.mjs <.slate/local.json>
+// aws-amplify v6, unmodified, configured exactly as the web app configures it (its config.json
+// through src/appConfig.js), in Node: SRP sign-in, a query, a subscription over wss:// (derived
+// by Amplify from the HTTPS endpoint), a mutation, and AppSync's error types.
+// Usage: node --experimental-websocket amplify_probe.mjs <config.json> (`make web-config`)
 // (NODE_EXTRA_CA_CERTS=<caFile> trusts the local certificate authority.) Prints one JSON line.
 import { readFileSync } from 'node:fs';
 import { Amplify } from 'aws-amplify';
 import { signIn } from 'aws-amplify/auth';
 import { generateClient, CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/api';
 import { Hub } from 'aws-amplify/utils';
+import { amplifyConfig, parseAppConfig } from '../src/appConfig.js';
 
-const discovery = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const alice = discovery.users.find((u) => u.username === 'alice@example.com');
-Amplify.configure({
-  API: {
-    GraphQL: {
-      endpoint: discovery.httpsGraphqlUrl,
-      region: discovery.region,
-      defaultAuthMode: 'userPool',
-    },
-  },
-  Auth: {
-    Cognito: {
-      userPoolId: discovery.userPoolId,
-      userPoolClientId: discovery.userPoolClientId,
-      userPoolEndpoint: discovery.awsEndpoint,
-    },
-  },
-});
+const config = parseAppConfig(JSON.parse(readFileSync(process.argv[2], 'utf8')));
+const alice = config.demoLogins.find((u) => u.username === 'alice@example.com');
+Amplify.configure(amplifyConfig(config));
 
 const result = {};
 const signedIn = await signIn({ username: alice.username, password: alice.password });

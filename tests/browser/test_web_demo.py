@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
+from browser_harness import NewPage, browser_test
 from support import eventually
 
 LIVE_SECONDS = 2.0
@@ -85,7 +86,10 @@ def statuses_of(slot_id: str, frames: list[str]) -> list[str]:
     ]
 
 
-def test_a_booking_in_one_browser_turns_the_slot_booked_in_the_other(new_page, site, cloud):
+@browser_test
+def test_a_booking_in_one_browser_turns_the_slot_booked_in_the_other(
+    new_page: NewPage, site: str, cloud: dict
+) -> None:
     alice, bob = two_customers(new_page, site, cloud)
     slot = first_open_slot(alice)
     expect(slot_card(bob, slot).locator(".status")).to_have_text("OPEN")
@@ -100,7 +104,10 @@ def test_a_booking_in_one_browser_turns_the_slot_booked_in_the_other(new_page, s
     expect(slot_card(bob, slot).get_by_role("button", name="Book")).to_have_count(0)
 
 
-def test_a_declined_payment_says_so_and_leaves_the_slot_open_in_both(new_page, site, cloud):
+@browser_test
+def test_a_declined_payment_says_so_and_leaves_the_slot_open_in_both(
+    new_page: NewPage, site: str, cloud: dict
+) -> None:
     frames: list[str] = []  # what reaches Bob's browser over its real-time socket
     alice, bob = two_customers(new_page, site, cloud, before_venue=record_frames(frames))
     slot = first_open_slot(alice)
@@ -118,7 +125,10 @@ def test_a_declined_payment_says_so_and_leaves_the_slot_open_in_both(new_page, s
     eventually(lambda: pumped(bob) and statuses_of(slot, frames)[-2:] == ["HELD", "OPEN"])
 
 
-def test_my_bookings_cancel_reopens_the_slot_live_in_the_other_browser(new_page, site, cloud):
+@browser_test
+def test_my_bookings_cancel_reopens_the_slot_live_in_the_other_browser(
+    new_page: NewPage, site: str, cloud: dict
+) -> None:
     alice, bob = two_customers(new_page, site, cloud)
     slot = first_open_slot(alice)
     slot_card(alice, slot).get_by_role("button", name="Book").click()
@@ -138,7 +148,10 @@ def test_my_bookings_cancel_reopens_the_slot_live_in_the_other_browser(new_page,
     expect(slot_card(bob, slot).get_by_role("button", name="Book")).to_be_enabled()
 
 
-def test_losing_the_race_for_a_slot_reads_in_plain_language(new_page, site, cloud):
+@browser_test
+def test_losing_the_race_for_a_slot_reads_in_plain_language(
+    new_page: NewPage, site: str, cloud: dict
+) -> None:
     alice, bob = two_customers(new_page, site, cloud)
     slot = first_open_slot(alice)
     held_back = hold_back_live_updates(bob)  # Bob's connection is slow: he still sees it OPEN
@@ -152,9 +165,10 @@ def test_losing_the_race_for_a_slot_reads_in_plain_language(new_page, site, clou
     expect(slot_card(bob, slot).locator(".status")).to_have_text("BOOKED")
 
 
+@browser_test
 def test_a_visit_without_a_session_lands_on_sign_in_and_then_where_it_was_going(
-    new_page, site, cloud
-):
+    new_page: NewPage, site: str, cloud: dict
+) -> None:
     page = new_page()
     page.goto(f"{site}/#/bookings")
     expect(page.get_by_role("heading", name="Sign in to Slate")).to_be_visible()
@@ -178,7 +192,10 @@ def test_a_visit_without_a_session_lands_on_sign_in_and_then_where_it_was_going(
     expect(page.get_by_role("heading", name="Sign in to Slate")).to_be_visible()
 
 
-def test_an_owner_creates_a_venue_and_publishes_slots_customers_see(new_page, site, cloud):
+@browser_test
+def test_an_owner_creates_a_venue_and_publishes_slots_customers_see(
+    new_page: NewPage, site: str, cloud: dict
+) -> None:
     password = {user["username"]: user["password"] for user in cloud["users"]}
     owner, customer = new_page(), new_page()
     sign_in(owner, site, "olivia@example.com", password["olivia@example.com"], "#/manage")

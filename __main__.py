@@ -9,6 +9,7 @@ from components import (
     BookingQueue,
     BookingSaga,
     BookingTable,
+    Monitoring,
     RealtimeFanout,
 )
 from components.config import SlateConfig
@@ -32,6 +33,7 @@ api = BookingApi(
         "table": table.reference,
         "state_machine_arn": saga.state_machine_arn,
         "request_state_machine_arn": queue.request_state_machine_arn,
+        "cancel_state_machine_arn": saga.cancel_state_machine_arn,
         "user_pool_id": auth.user_pool_id,
     },
 )
@@ -43,6 +45,32 @@ realtime = RealtimeFanout(
         "graphql_url": api.graphql_url,
         "publish_field_arn": api.publish_field_arn,
         "publish_booking_field_arn": api.publish_booking_field_arn,
+    },
+)
+
+monitoring = Monitoring(
+    "monitoring",
+    {
+        **config.monitoring,
+        "table_name": table.table_name,
+        "api_id": api.api_id,
+        "functions": {
+            "payment": saga.payment_function_name,
+            "worker": queue.worker_function_name,
+            "fanout": realtime.fanout_function_name,
+            "sweeper": realtime.sweeper_function_name,
+        },
+        "state_machines": {
+            "booking": saga.state_machine_arn,
+            "cancel": saga.cancel_state_machine_arn,
+            "requests": queue.request_state_machine_arn,
+        },
+        "work_queues": {"requests": queue.queue_url},
+        "dead_letter_queues": {
+            "requests-dlq": queue.dead_letter_queue_url,
+            "realtime-dlq": realtime.dead_letter_queue_url,
+        },
+        "stream_functions": {"fanout": realtime.fanout_function_name},
     },
 )
 
@@ -58,6 +86,7 @@ pulumi.export("issuerUrl", auth.issuer_url)
 pulumi.export("groups", [auth.admins_group, auth.owners_group])
 pulumi.export("bookingStateMachineArn", saga.state_machine_arn)
 pulumi.export("paymentFunctionName", saga.payment_function_name)
+pulumi.export("cancelStateMachineArn", saga.cancel_state_machine_arn)
 pulumi.export("requestStateMachineArn", queue.request_state_machine_arn)
 pulumi.export("bookingQueueUrl", queue.queue_url)
 pulumi.export("bookingDeadLetterQueueUrl", queue.dead_letter_queue_url)
@@ -70,3 +99,5 @@ pulumi.export("apiKey", api.api_key)
 pulumi.export("fanoutFunctionName", realtime.fanout_function_name)
 pulumi.export("sweeperFunctionName", realtime.sweeper_function_name)
 pulumi.export("deadLetterQueueUrl", realtime.dead_letter_queue_url)
+pulumi.export("alarmTopicArn", monitoring.alarm_topic_arn)
+pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -6,11 +6,20 @@ from .booking_api import BookingApi, BookingApiArgs
 from .booking_queue import BookingQueue, BookingQueueArgs
 from .booking_saga import BookingSaga, BookingSagaArgs
 from .booking_table import BookingTable, BookingTableArgs, TableReference
+from .monitoring import Monitoring, MonitoringArgs
 from .realtime_fanout import RealtimeFanout, RealtimeFanoutArgs
 
 PACKAGE_NAME = "slate"
 PACKAGE_VERSION = "0.1.0"
-COMPONENTS = [BookingTable, AuthPool, BookingSaga, BookingQueue, BookingApi, RealtimeFanout]
+COMPONENTS = [
+    BookingTable,
+    AuthPool,
+    BookingSaga,
+    BookingQueue,
+    BookingApi,
+    RealtimeFanout,
+    Monitoring,
+]
 
 __all__ = [
     "ADMINS_GROUP",
@@ -28,6 +37,8 @@ __all__ = [
     "BookingSagaArgs",
     "BookingTable",
     "BookingTableArgs",
+    "Monitoring",
+    "MonitoringArgs",
     "RealtimeFanout",
     "RealtimeFanoutArgs",
     "TableReference",

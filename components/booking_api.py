@@ -68,6 +68,10 @@ class BookingApiArgs(TypedDict, total=False):
     """The BookingQueue's request workflow, which `requestBooking` runs synchronously. Without
     it, `requestBooking` answers a `NotConfigured` error."""
 
+    cancel_state_machine_arn: pulumi.Input[str]
+    """The BookingSaga's cancellation workflow, which `cancelBooking` runs synchronously (it
+    refunds, then cancels). Without it, `cancelBooking` answers a `NotConfigured` error."""
+
     user_pool_id: Required[pulumi.Input[str]]
     """The AuthPool's user pool: the default auth mode."""
 
@@ -152,7 +156,7 @@ class BookingApi(pulumi.ComponentResource):
 
         log_role = aws.iam.Role(
             f"{name}-logs-role",
-            assume_role_policy=assume_role_policy("appsync.amazonaws.com"),
+            assume_role_policy=assume_role_policy("appsync.amazonaws.com", self),
             tags=tags,
             opts=child,
         )
@@ -230,12 +234,14 @@ class BookingApi(pulumi.ComponentResource):
             args["state_machine_arn"],
             args.get("request_state_machine_arn"),
             horizon_days,
+            args.get("cancel_state_machine_arn"),
         ).apply(
             lambda values: resolver_constants(
                 values[0],
                 values[1],
                 publish_horizon_days=values[3],
                 request_state_machine_arn=values[2],
+                cancel_state_machine_arn=values[4],
             )
         )
         functions = {
@@ -319,7 +325,8 @@ class BookingApi(pulumi.ComponentResource):
         tags: Any,
         opts: pulumi.ResourceOptions,
     ) -> dict[str, aws.appsync.DataSource]:
-        """The table, the workflows (the saga; the request workflow when given) and NONE, each
+        """The table, the workflows (the saga; the request and cancel workflows when given) and
+        NONE, each
         with a role allowed only what its resolvers do."""
         table_arn = table["arn"]
         table_role = service_role(
@@ -338,8 +345,12 @@ class BookingApi(pulumi.ComponentResource):
             opts=opts,
         )
         workflows = {"saga": args["state_machine_arn"]}
-        if args.get("request_state_machine_arn") is not None:
-            workflows["requests"] = args["request_state_machine_arn"]
+        for source, argument in (
+            ("requests", "request_state_machine_arn"),
+            ("cancel", "cancel_state_machine_arn"),
+        ):
+            if args.get(argument) is not None:
+                workflows[source] = args[argument]
         sources = {
             source: self._workflow_source(name, api, source, arn, region, tags, opts)
             for source, arn in workflows.items()
@@ -417,6 +428,7 @@ def resolver_constants(
     state_machine_arn: str,
     publish_horizon_days: int = DEFAULT_PUBLISH_HORIZON_DAYS,
     request_state_machine_arn: str | None = None,
+    cancel_state_machine_arn: str | None = None,
 ) -> dict[str, Any]:
     """What the resolvers read as `SLATE`: the shared model, the resources, the limits."""
     shared = model()
@@ -438,5 +450,6 @@ def resolver_constants(
         "idPatterns": shared["idPatterns"],
         "stateMachineArn": state_machine_arn,
         "requestStateMachineArn": request_state_machine_arn,
+        "cancelStateMachineArn": cancel_state_machine_arn,
         "limits": {**LIMITS, "publishHorizonDays": publish_horizon_days},
     }

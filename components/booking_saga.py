@@ -5,6 +5,7 @@ from typing import Required, TypedDict
 import pulumi
 
 from .booking_table import TableReference, table_reference
+from .cancel_definition import cancel_definition
 from .express_workflow import express_state_machine
 from .iam import table_statement
 from .logs import checked_retention
@@ -21,6 +22,9 @@ ITEM_ACTIONS = [
 ]
 SAGA_PARTITIONS = ("venue", "booking", "user", "hold")
 PAYMENT_PARTITIONS = ("payment", "idempotency")
+CANCEL_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+CANCEL_PARTITIONS = ("venue", "booking")
+"""The cancellation reads and marks the booking, and updates it and its slot."""
 
 
 class BookingSagaArgs(TypedDict, total=False):
@@ -45,7 +49,8 @@ class BookingSagaArgs(TypedDict, total=False):
 class BookingSaga(pulumi.ComponentResource):
     """Books a slot in one synchronous Express execution: PlaceHold (one transaction) →
     TakePayment (Lambda, idempotent) → ConfirmBooking (one transaction), releasing the hold and
-    refunding on any failure. Logged and traced; every role least-privilege."""
+    refunding on any failure; and the cancellation workflow (refund, then CANCELLED and the slot
+    reopened). Logged and traced; every role least-privilege."""
 
     state_machine_arn: pulumi.Output[str]
     """ARN of the Express state machine (start it with StartSyncExecution)."""
@@ -58,6 +63,11 @@ class BookingSaga(pulumi.ComponentResource):
 
     payment_function_name: pulumi.Output[str]
     """Name of the payment function."""
+
+    cancel_state_machine_arn: pulumi.Output[str]
+    """ARN of the cancellation workflow (Express; StartSyncExecution): what the BookingApi's
+    `cancelBooking` runs. It refunds the payment, then cancels the booking and reopens the
+    slot."""
 
     def __init__(
         self, name: str, args: BookingSagaArgs, opts: pulumi.ResourceOptions | None = None
@@ -90,6 +100,11 @@ class BookingSaga(pulumi.ComponentResource):
             opts=child,
             owner=COMPONENT,
         )
+        invoke_payment = {
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction"],
+            "Resource": [payment.function_arn, pulumi.Output.concat(payment.function_arn, ":*")],
+        }
         machine = express_state_machine(
             COMPONENT,
             name,
@@ -98,14 +113,22 @@ class BookingSaga(pulumi.ComponentResource):
             ),
             statements=[
                 table_statement(table_arn, ITEM_ACTIONS, SAGA_PARTITIONS),
-                {
-                    "Effect": "Allow",
-                    "Action": ["lambda:InvokeFunction"],
-                    "Resource": [
-                        payment.function_arn,
-                        pulumi.Output.concat(payment.function_arn, ":*"),
-                    ],
-                },
+                invoke_payment,
+            ],
+            retention=retention,
+            tags=tags,
+            opts=child,
+        )
+
+        cancel = express_state_machine(
+            COMPONENT,
+            f"{name}-cancel",
+            definition=pulumi.Output.all(table["name"], payment.function_arn).apply(
+                lambda values: cancel_definition(*values)
+            ),
+            statements=[
+                table_statement(table_arn, CANCEL_ACTIONS, CANCEL_PARTITIONS),
+                invoke_payment,
             ],
             retention=retention,
             tags=tags,
@@ -116,8 +139,10 @@ class BookingSaga(pulumi.ComponentResource):
         self.state_machine_name = machine.name
         self.payment_function_arn = payment.function_arn
         self.payment_function_name = payment.function_name
+        self.cancel_state_machine_arn = cancel.arn
         self.register_outputs(
             {
+                "cancel_state_machine_arn": self.cancel_state_machine_arn,
                 "state_machine_arn": self.state_machine_arn,
                 "state_machine_name": self.state_machine_name,
                 "payment_function_arn": self.payment_function_arn,

@@ -13,6 +13,7 @@ from .booking_api import BookingApiArgs
 from .booking_queue import BookingQueueArgs
 from .booking_saga import BookingSagaArgs
 from .booking_table import BookingTableArgs
+from .monitoring import MonitoringArgs
 from .realtime_fanout import RealtimeFanoutArgs
 
 NAMESPACE = "slate"
@@ -30,6 +31,8 @@ class SlateConfig:
     """Without the table, state machines and user pool, which come from the stack's resources."""
     realtime: RealtimeFanoutArgs
     """Without the table and the API, which come from the stack's resources."""
+    monitoring: MonitoringArgs
+    """The thresholds and the alert address; what it watches comes from the stack's resources."""
 
     @classmethod
     def load(cls) -> "SlateConfig":
@@ -81,4 +84,23 @@ class SlateConfig:
             "powertools_layer_version": config.require_int("powertoolsLayerVersion"),
             "tags": tags,
         }
-        return cls(table=table, auth=auth, saga=saga, queue=queue, api=api, realtime=realtime)
+        monitoring: MonitoringArgs = {
+            "failed_booking_rate_percent": config.require_int("failedBookingRatePercent"),
+            "function_error_rate_percent": config.require_int("functionErrorRatePercent"),
+            "queue_depth_threshold": config.require_int("queueDepthThreshold"),
+            "queue_age_seconds": config.require_int("queueAgeSeconds"),
+            "iterator_age_seconds": config.require_int("iteratorAgeSeconds"),
+            "api_latency_p99_ms": config.require_int("apiLatencyP99Ms"),
+            "tags": tags,
+        }
+        if email := config.get("alarmEmail"):
+            monitoring["alarm_email"] = email
+        return cls(
+            table=table,
+            auth=auth,
+            saga=saga,
+            queue=queue,
+            api=api,
+            realtime=realtime,
+            monitoring=monitoring,
+        )

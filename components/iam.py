@@ -13,20 +13,43 @@ from .validation import InvalidArgument
 Statement = dict[str, Any]
 
 
-def assume_role_policy(service: str) -> str:
-    """Trust policy letting one AWS service assume the role."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
+SOURCE_ARN_SERVICES = {
+    "states.amazonaws.com": "states",
+    "appsync.amazonaws.com": "appsync",
+    "scheduler.amazonaws.com": "scheduler",
+}
+"""Services that say which of their resources assumes a role (`aws:SourceArn`), by ARN service
+name. Lambda states only the account its functions run in."""
+
+
+def trust_policy(service: str, account: str, region: str, partition: str) -> str:
+    """Lets `service` assume the role only for this account's resources (`aws:SourceAccount`)
+    and, where it names the resource acting, only for its resources in this account and region
+    (`aws:SourceArn`): the guard against a confused deputy acting for another account. The ARN
+    is a pattern since the resource (a state machine, an API, a schedule) is made after the
+    role it uses."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
+    arn_service = SOURCE_ARN_SERVICES.get(service)
+    if arn_service is not None:
+        source = f"arn:{partition}:{arn_service}:{region}:{account}:*"
+        condition["ArnLike"] = {"aws:SourceArn": source}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+        "Condition": condition,
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def assume_role_policy(service: str, parent: pulumi.Resource | None) -> pulumi.Output[str]:
+    """`trust_policy` in the account, region and partition of `parent`'s provider."""
+    opts = pulumi.InvokeOptions(parent=parent)
+    return pulumi.Output.all(
+        aws.get_caller_identity_output(opts=opts).account_id,
+        aws.get_region_output(opts=opts).region,
+        aws.get_partition_output(opts=opts).partition,
+    ).apply(lambda found: trust_policy(service, *found))
 
 
 def policy_document(component: str, statements: list[Statement]) -> pulumi.Output[str]:
@@ -51,7 +74,10 @@ def service_role(
 ) -> aws.iam.Role:
     """A role `service` assumes, with `statements` as its one inline policy."""
     role = aws.iam.Role(
-        f"{name}-role", assume_role_policy=assume_role_policy(service), tags=tags, opts=opts
+        f"{name}-role",
+        assume_role_policy=assume_role_policy(service, opts.parent),
+        tags=tags,
+        opts=opts,
     )
     aws.iam.RolePolicy(
         f"{name}-policy",

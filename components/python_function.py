@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .iam import Statement, service_role
-from .layout import HANDLERS_DIR
+from .layout import HANDLERS_DIR, model
 from .logs import checked_retention, log_group
 from .validation import checked, int_between, reject_unknown, require
 
@@ -26,7 +26,7 @@ PACKAGED_SUFFIXES = {".py", ".json"}
 EXCLUDED_DIRECTORIES = {"__pycache__", "tests", "api"}  # api: AppSync's, not Lambda's
 POWERTOOLS_ACCOUNT = "017000801446"
 DEFAULT_POWERTOOLS_LAYER_VERSION = 27
-METRICS_NAMESPACE = "Slate"
+METRICS_NAMESPACE: str = model()["metrics"]["namespace"]
 
 
 class PythonFunctionArgs(TypedDict, total=False):

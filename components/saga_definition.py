@@ -296,22 +296,22 @@ class Names:
 
     def key(self, prefix: str, id_path: str, sort: dict | None = None) -> dict:
         return {
-            self.pk: _formatted(self.prefix[prefix] + "{}", id_path),
+            self.pk: formatted(self.prefix[prefix] + "{}", id_path),
             self.sk: sort or {"S": self.meta},
         }
 
     def slot_key(self) -> dict:
-        return self.key("venue", "$.venueId", _formatted(self.prefix["slot"] + "{}", "$.slotId"))
+        return self.key("venue", "$.venueId", formatted(self.prefix["slot"] + "{}", "$.slotId"))
 
     def booking_key(self) -> dict:
         return self.key("booking", BOOKING_ID)
 
     def booking_sort(self) -> dict:
-        return _formatted(self.prefix["booking"] + "{}#{}", CREATED_AT, BOOKING_ID)
+        return formatted(self.prefix["booking"] + "{}#{}", CREATED_AT, BOOKING_ID)
 
     def request_lock_key(self) -> dict:
         """The user's lock on the slot while a request of theirs for it is pending."""
-        sort = _formatted(self.prefix["request"] + "{}#{}", "$.venueId", "$.slotId")
+        sort = formatted(self.prefix["request"] + "{}#{}", "$.venueId", "$.slotId")
         return self.key("user", "$.userSub", sort)
 
     def release_request_lock(self) -> dict:
@@ -322,7 +322,7 @@ class Names:
         """The booking, PENDING, as the saga's input and the slot it read describe it."""
         return {
             **self.booking_key(),
-            self.gsi1pk: _formatted(self.prefix["venue"] + "{}", "$.venueId"),
+            self.gsi1pk: formatted(self.prefix["venue"] + "{}", "$.venueId"),
             self.gsi1sk: self.booking_sort(),
             "entity": {"S": "Booking"},
             "bookingId": {"S.$": BOOKING_ID},
@@ -404,7 +404,7 @@ class Names:
                         **self.key("hold", BOOKING_ID),
                         # The holds index: expired holds are a key range (sweeper).
                         self.gsi1pk: {"S": self.holds_partition},
-                        self.gsi1sk: _formatted("{}#{}", "$.ids.holdExpiresAt", BOOKING_ID),
+                        self.gsi1sk: formatted("{}#{}", "$.ids.holdExpiresAt", BOOKING_ID),
                         "entity": {"S": "Hold"},
                         "bookingId": {"S.$": BOOKING_ID},
                         "venueId": {"S.$": "$.venueId"},
@@ -604,7 +604,8 @@ def booking_output(item: str) -> dict[str, Any]:
     }
 
 
-def _formatted(template: str, *paths: str) -> dict:
+def formatted(template: str, *paths: str) -> dict:
+    """A DynamoDB string made with States.Format from `paths`."""
     arguments = ", ".join(paths)
     return {"S.$": f"States.Format('{template}', {arguments})"}
 

@@ -28,6 +28,7 @@ UPDATES_PER_REQUEST = 50
 SLOT_FIELDS = "venueId slotId startsAt endsAt price status"
 BOOKING_FIELDS = (
     "bookingId venueId slotId status createdAt startsAt price userSub updatedAt failureReason"
+    " refundId"
 )
 Update = Slot | Booking
 
@@ -116,5 +117,6 @@ def _described(update: Update) -> tuple[str, str, str, str, dict[str, Any]]:
         "userSub": update.user_sub,
         "updatedAt": update.updated_at,
         "failureReason": update.failure_reason,
+        "refundId": update.refund_id,
     }
     return "booking", "publishBookingUpdate", "BookingInput", BOOKING_FIELDS, value

@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api_publisher import ApiPublisher, PublishFailed, Update
+from domain import business_metrics
 from domain.entities import Booking, Hold, Slot
 from domain.errors import MalformedItem
 from domain.holds import HoldReleaser
@@ -43,7 +44,9 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+TABLE_NAME = os.environ["TABLE_NAME"]
+table = boto3.resource("dynamodb").Table(TABLE_NAME)
+business = business_metrics.publisher(TABLE_NAME)
 releaser = HoldReleaser(table)
 publisher = ApiPublisher(
     os.environ["GRAPHQL_URL"], os.environ["AWS_REGION"], boto3.Session().get_credentials()
@@ -131,6 +134,9 @@ def handle_record(
         raise failures[sequence]
     if sequence in published:
         update = published[sequence]
+        previous = record.dynamodb.old_image.get("status") if record.dynamodb.old_image else None
+        for name in business_metrics.counted(update, previous):
+            business.add_metric(name=name, unit=MetricUnit.Count, value=1)
         if isinstance(update, Slot):
             metrics.add_metric(name="SlotUpdatesPublished", unit=MetricUnit.Count, value=1)
             logger.info("published", extra={"slot": update.slot_id, "status": update.status})
@@ -141,6 +147,7 @@ def handle_record(
         hold = Hold.from_item(record.dynamodb.old_image)
         release = releaser.release(hold, int(now().timestamp()), delete_marker=False)
         metrics.add_metric(name="ExpiredHoldsReleased", unit=MetricUnit.Count, value=1)
+        business.add_metric(name=business_metrics.HOLDS_RELEASED, unit=MetricUnit.Count, value=1)
         logger.info("released", extra={"booking": hold.booking_id, **asdict(release)})
     elif is_slot(record) or is_booking(record):
         logger.debug("changed without a status change", extra={"keys": record.dynamodb.keys})
@@ -151,6 +158,7 @@ def handle_record(
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@business.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records") if isinstance(event, dict) else None
     published, failures = publish_updates(records if isinstance(records, list) else [])

@@ -2,11 +2,13 @@
 
 Event (from the state machine): `{"action": "charge" | "refund", "bookingId", "amount",
 "failPayment", "correlationId"}`; the correlation id (the execution's name) is on every log
-line. A charge returns `{"bookingId", "chargeId", "amount", "status"}`; a decline
-raises `PaymentDeclined` (the state machine's error name, never retried); a malformed event
-raises `InvalidPaymentRequest`. Powertools idempotency keyed on (action, bookingId) replays the
-first result to a retried invocation (a retry with another amount is an
-`IdempotencyValidationError`), and the provider itself charges a booking at most once.
+line. A charge returns `{"bookingId", "chargeId", "amount", "status"}`, a refund
+`{"bookingId", "status": "REFUNDED", "refundId"}` (`NOT_CHARGED` and no id when nothing was
+charged); a decline raises `PaymentDeclined` (the state machine's error name, never retried);
+a malformed event raises `InvalidPaymentRequest`. Powertools idempotency keyed on (action,
+bookingId) replays the first result to a retried invocation (a retry with another amount is an
+`IdempotencyValidationError`), and the provider itself charges and refunds a booking at most
+once.
 """
 
 import os
@@ -29,6 +31,8 @@ from domain.layout import PK, SK, TTL_ATTRIBUTE
 from payment_provider import MockPaymentProvider, PaymentDeclined
 
 MAX_AMOUNT = 10_000_000
+NOT_CHARGED = "NOT_CHARGED"
+"""A refund's answer for a booking that was never charged: nothing to give back."""
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
 
 logger = Logger()
@@ -72,9 +76,15 @@ def process(request: dict[str, Any]) -> dict[str, Any]:
     if payment.action == "refund":
         refunded = provider.refund(payment.booking_id)
         metrics.add_metric(name="PaymentRefunded", unit=MetricUnit.Count, value=1)
-        status = refunded.status.value if refunded else "NOT_CHARGED"
-        logger.info("refund", extra={"status": status})
-        return {"bookingId": payment.booking_id, "status": status}
+        if refunded is None:
+            logger.info("refund", extra={"status": NOT_CHARGED})
+            return {"bookingId": payment.booking_id, "status": NOT_CHARGED}
+        logger.info("refund", extra={"status": refunded.status, "refund_id": refunded.refund_id})
+        return {
+            "bookingId": payment.booking_id,
+            "status": refunded.status.value,
+            "refundId": refunded.refund_id,
+        }
     if payment.amount == 0:
         raise InvalidPaymentRequest("a charge needs an amount greater than zero")
     try:

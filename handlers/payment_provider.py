@@ -57,16 +57,19 @@ class MockPaymentProvider:
         return payment
 
     def refund(self, booking_id: str) -> Payment | None:
-        """Refund the booking's charge once; None if it was never charged."""
+        """Refund the booking's charge once (a second refund returns the first); None if it
+        was never charged."""
         try:
             response = self.table.update_item(
                 Key=keys.payment_key(booking_id),
-                UpdateExpression="SET #status = :refunded",
+                UpdateExpression="SET #status = :refunded, refundId = :id, refundedAt = :at",
                 ConditionExpression="#status = :charged",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":refunded": PaymentStatus.REFUNDED.value,
                     ":charged": PaymentStatus.CHARGED.value,
+                    ":id": f"re_{uuid.uuid4().hex}",
+                    ":at": format_instant(now()),
                 },
                 ReturnValues="ALL_NEW",
             )

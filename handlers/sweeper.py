@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from domain import business_metrics
 from domain.holds import HoldReleaser
 from domain.instants import now
 from domain.repository import MAX_PAGE_SIZE, BookingRepository
@@ -21,7 +22,9 @@ MAX_HOLDS_PER_RUN = 1000
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+TABLE_NAME = os.environ["TABLE_NAME"]
+table = boto3.resource("dynamodb").Table(TABLE_NAME)
+business = business_metrics.publisher(TABLE_NAME)
 repository = BookingRepository(table)
 releaser = HoldReleaser(table)
 
@@ -29,6 +32,7 @@ releaser = HoldReleaser(table)
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@business.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now_epoch = int(now().timestamp())
     seen = reopened = expired = 0
@@ -44,5 +48,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         if not next_token:
             break
     metrics.add_metric(name="ExpiredHoldsReleased", unit=MetricUnit.Count, value=seen)
+    business.add_metric(name=business_metrics.HOLDS_RELEASED, unit=MetricUnit.Count, value=seen)
     logger.info("swept", extra={"holds": seen, "slots_reopened": reopened, "expired": expired})
     return {"holds": seen, "slotsReopened": reopened, "bookingsExpired": expired}

@@ -26,6 +26,7 @@ from support import new_slot_id
 REGION = "us-east-1"
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 SAGA_MACHINE = "booking-state-machine"
+CANCEL_MACHINE = "booking-cancel-state-machine"
 FUNCTION = "aws:lambda/function:Function"
 TABLE = "aws:dynamodb/table:Table"
 
@@ -37,6 +38,7 @@ class Saga:
     state_machine_arn: str
     runtime: LambdaRuntime
     payment_function: FunctionSpec
+    cancel_state_machine_arn: str
 
     def book(self, slot: Slot, user: str = "alice", at: datetime | None = None, **extra) -> dict:
         """Run one booking to its end; `at` is the request time (default: now)."""
@@ -54,6 +56,20 @@ class Saga:
 
     def run(self, payload: dict) -> dict:
         return start_sync_execution(self.state_machine_arn, payload)
+
+    def cancel(self, booking_id: str, user: str = "alice", at: datetime | None = None) -> dict:
+        """Run one cancellation to its end; `at` is the request time (default: now)."""
+        at = at or datetime.now(UTC)
+        payload = {
+            "bookingId": booking_id,
+            "userSub": user,
+            "now": format_instant(at),
+            "nowEpoch": int(at.timestamp()),
+        }
+        return self.run_cancel(payload)
+
+    def run_cancel(self, payload: dict) -> dict:
+        return start_sync_execution(self.cancel_state_machine_arn, payload)
 
     def put_slot(self, starts_in: timedelta = timedelta(days=2), price: int = 4500) -> Slot:
         starts_at = datetime.now(UTC).replace(microsecond=0) + starts_in
@@ -86,13 +102,16 @@ def deployed_saga(deployment: Deployment) -> Iterator[Saga]:
         table = create_table(table_inputs.outputs["name"], table_inputs.inputs)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         role = boto3.client("iam").create_role(RoleName="saga", AssumeRolePolicyDocument="{}")
-        arn = sfn.create_state_machine(
-            name=machine.outputs["name"],
-            definition=machine.inputs["definition"],
-            roleArn=role["Role"]["Arn"],
-            type=machine.inputs["type"],
-        )["stateMachineArn"]
-        yield Saga(sfn, table, arn, runtime, spec)
+        arns = [
+            sfn.create_state_machine(
+                name=recorded.outputs["name"],
+                definition=recorded.inputs["definition"],
+                roleArn=role["Role"]["Arn"],
+                type=recorded.inputs["type"],
+            )["stateMachineArn"]
+            for recorded in (machine, deployment.named(STATE_MACHINE, CANCEL_MACHINE))
+        ]
+        yield Saga(sfn, table, arns[0], runtime, spec, arns[1])
 
 
 def deployed_function(deployment: Deployment, handler_module: str) -> RecordedResource:

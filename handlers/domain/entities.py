@@ -160,6 +160,8 @@ class Booking(Entity):
     updated_at: Instant
     failure_reason: str | None = None
     charge_id: str | None = None
+    refund_id: str | None = None
+    """The refund of its charge, once a cancellation refunded it."""
 
     def keys(self) -> Item:
         return {
@@ -193,6 +195,8 @@ class Payment(Entity):
     amount: int
     status: PaymentStatus
     charged_at: Instant
+    refund_id: str | None = None
+    refunded_at: Instant | None = None
 
     def keys(self) -> Item:
         return keys.payment_key(self.booking_id)

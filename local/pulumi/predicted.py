@@ -201,6 +201,30 @@ def _queue(backend: PredictedBackend, resource: ResourceRequest, digest: str) ->
     return {"id": url, "name": name, "url": url, "arn": backend.arn("sqs", name)}
 
 
+def _topic(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = _autoname(resource, digest)
+    arn = backend.arn("sns", name)
+    return {"id": arn, "name": name, "arn": arn}
+
+
+def _topic_subscription(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
+    arn = f"{resource.inputs.get('topic')}:{digest[:8]}-{digest[8:12]}-{digest[12:24]}"
+    return {"id": arn, "arn": arn, "pendingConfirmation": True}
+
+
+def _metric_alarm(backend: PredictedBackend, resource: ResourceRequest, digest: str) -> dict:
+    name = resource.inputs.get("name") or _autoname(resource, digest)
+    return {"id": name, "name": name, "arn": backend.arn("cloudwatch", f"alarm:{name}")}
+
+
+def _dashboard(backend: PredictedBackend, resource: ResourceRequest, _: str) -> dict:
+    name = resource.inputs["dashboardName"]
+    return {
+        "id": name,
+        "dashboardArn": backend.arn("cloudwatch", f"dashboard/{name}", regional=False),
+    }
+
+
 def _redrive_allow_policy(_: PredictedBackend, resource: ResourceRequest, __: str) -> dict:
     return {"id": resource.inputs.get("queueUrl")}
 
@@ -227,6 +251,10 @@ def _schedule(backend: PredictedBackend, resource: ResourceRequest, digest: str)
 
 _COMPUTED: dict[str, Computed] = {
     types.QUEUE: _queue,
+    types.TOPIC: _topic,
+    types.TOPIC_SUBSCRIPTION: _topic_subscription,
+    types.METRIC_ALARM: _metric_alarm,
+    types.DASHBOARD: _dashboard,
     types.REDRIVE_ALLOW_POLICY: _redrive_allow_policy,
     types.EVENT_SOURCE_MAPPING: _event_source_mapping,
     types.SCHEDULE: _schedule,

@@ -22,6 +22,7 @@ from typing import Any
 from local.aws import resource_types as types
 from local.aws.appsync.listing import list_api
 from local.aws.awslambda.runtime import FunctionSpec, LambdaRuntime
+from local.pulumi import alerting
 from local.pulumi.engine import EngineError, ResourceRequest, StackContext
 from local.pulumi.predicted import PredictedBackend
 
@@ -39,6 +40,7 @@ RECORDED_ONLY = {
     types.EVENT_SOURCE_MAPPING,
     types.SCHEDULE,
     types.REDRIVE_ALLOW_POLICY,  # moto has no message move tasks
+    types.TOPIC_SUBSCRIPTION,  # nothing here sends email
 }
 
 
@@ -68,6 +70,9 @@ class ProvisioningBackend:
             types.STATE_MACHINE: self._state_machine,
             types.FUNCTION: self._function,
             types.LOG_GROUP: self._log_group,
+            types.TOPIC: self._topic,
+            types.METRIC_ALARM: self._metric_alarm,
+            types.DASHBOARD: self._dashboard,
         }
 
     @classmethod
@@ -285,6 +290,24 @@ class ProvisioningBackend:
                 logGroupName=name, retentionInDays=resource.inputs["retentionInDays"]
             )
         return group_id, outputs
+
+    def _topic(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        name = self._name(resource)
+        arn = alerting.create_topic(self.clients("sns"), name, resource.inputs)
+        return arn, {**resource.inputs, "name": name, "arn": arn}
+
+    def _metric_alarm(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        alarm_id, outputs = self.recorder.create(resource)
+        alerting.put_alarm(self.clients("cloudwatch"), outputs["name"], resource.inputs)
+        return alarm_id, outputs
+
+    def _dashboard(self, resource: ResourceRequest) -> tuple[str, dict[str, Any]]:
+        dashboard_id, outputs = self.recorder.create(resource)
+        self.clients("cloudwatch").put_dashboard(
+            DashboardName=resource.inputs["dashboardName"],
+            DashboardBody=resource.inputs["dashboardBody"],
+        )
+        return dashboard_id, outputs
 
     def _listed_function(self, name: str, inputs: dict[str, Any]) -> None:
         """The function in moto's Lambda too, so `aws lambda list-functions` and `invoke` see it

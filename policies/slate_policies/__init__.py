@@ -3,6 +3,7 @@ from `POLICIES` (building it starts the pack's server, which never returns)."""
 
 from . import (
     appsync,
+    cloudwatch,
     cognito,
     dynamodb,
     event_sources,
@@ -24,5 +25,6 @@ POLICIES = [
     *cognito.POLICIES,
     *iam.POLICIES,
     *logs.POLICIES,
+    *cloudwatch.POLICIES,
     *stack.POLICIES,
 ]

@@ -1,4 +1,5 @@
-"""IAM policies: no action wildcards, no `*` resource on data actions, DynamoDB grants named."""
+"""IAM policies: no action wildcards, no `*` resource on data actions, DynamoDB grants named;
+roles that AWS services assume are guarded against confused deputies."""
 
 import re
 
@@ -75,4 +76,59 @@ dynamodb_named_tables = resource_rule(
     ],
 )
 
-POLICIES = [no_wildcard_actions, no_wildcard_data_resources, dynamodb_named_tables]
+ROLE = "aws:iam/role:Role"
+SOURCE_ARN_SERVICES = {
+    "sourceArnServices": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [
+            "states.amazonaws.com",
+            "appsync.amazonaws.com",
+            "scheduler.amazonaws.com",
+            "events.amazonaws.com",
+            "pipes.amazonaws.com",
+        ],
+        "description": "Service principals that say which of their resources assumes a role"
+        " (aws:SourceArn), so trust in them must name those resources.",
+    }
+}
+
+
+def _condition_keys(statement) -> set[str]:
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return set()
+    return {key.lower() for test in condition.values() if isinstance(test, dict) for key in test}
+
+
+def _unguarded_services(props, config, args):
+    source_arn_services = config.get(
+        "sourceArnServices", SOURCE_ARN_SERVICES["sourceArnServices"]["default"]
+    )
+    for statement in statements(props.get("assumeRolePolicy")):
+        principal = statement.get("Principal")
+        if statement.get("Effect", "Allow") != "Allow" or not isinstance(principal, dict):
+            continue
+        keys = _condition_keys(statement)
+        for service in as_list(principal.get("Service")):
+            if "aws:sourceaccount" not in keys:
+                yield f"{service} may assume it for any account (no aws:SourceAccount condition)"
+            elif service in source_arn_services and "aws:sourcearn" not in keys:
+                yield f"{service} may assume it for any of its resources (no aws:SourceArn)"
+
+
+confused_deputy_guard = resource_rule(
+    "iam-service-trust-confused-deputy",
+    "A role an AWS service assumes trusts it only for this account (aws:SourceAccount) and,"
+    " where the service names the resource acting, only for named resources (aws:SourceArn).",
+    ROLE,
+    _unguarded_services,
+    config=SOURCE_ARN_SERVICES,
+)
+
+POLICIES = [
+    no_wildcard_actions,
+    no_wildcard_data_resources,
+    dynamodb_named_tables,
+    confused_deputy_guard,
+]

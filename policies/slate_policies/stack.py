@@ -22,6 +22,7 @@ MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def _of(resources: Iterable[PolicyResource], type_: str) -> list[PolicyResource]:
@@ -151,7 +152,8 @@ visibility_covers_consumer = StackValidationPolicy(
 )
 
 
-def _dead_letter_retention(args: StackValidationArgs, report: ReportViolation) -> None:
+def _dead_letter_queues(args: StackValidationArgs) -> list[PolicyResource]:
+    """Every queue that is a dead-letter queue: of a queue, a stream mapping or a schedule."""
     targets = set()
     for queue in _of(args.resources, QUEUE):
         targets.add(redrive_policy(queue.props.get("redrivePolicy")).get("deadLetterTargetArn"))
@@ -159,9 +161,11 @@ def _dead_letter_retention(args: StackValidationArgs, report: ReportViolation) -
         targets.add(truthy(mapping.props, "destinationConfig", "onFailure", "destinationArn"))
     for schedule in _of(args.resources, SCHEDULE):
         targets.add(truthy(schedule.props.get("target") or {}, "deadLetterConfig", "arn"))
-    for queue in _of(args.resources, QUEUE):
-        if queue.props.get("arn") not in targets - {None}:
-            continue
+    return [q for q in _of(args.resources, QUEUE) if q.props.get("arn") in targets - {None}]
+
+
+def _dead_letter_retention(args: StackValidationArgs, report: ReportViolation) -> None:
+    for queue in _dead_letter_queues(args):
         kept = queue.props.get("messageRetentionSeconds", 4 * 24 * 60 * 60)
         if kept < DLQ_RETENTION_SECONDS:
             report(
@@ -180,10 +184,65 @@ dead_letter_retention = StackValidationPolicy(
     severity=Severity.MEDIUM,
 )
 
+
+def _watched(args: StackValidationArgs) -> set[tuple[str, str, str, str]]:
+    """(namespace, metric, dimension, value) of every metric some alarm watches, alone or in
+    its metric math."""
+    found = set()
+    for alarm in _of(args.resources, ALARM):
+        metrics = [alarm.props] + [
+            query.get("metric") or {} for query in alarm.props.get("metricQueries") or []
+        ]
+        for metric in metrics:
+            for dimension, value in (metric.get("dimensions") or {}).items():
+                found.add((metric.get("namespace"), metric.get("metricName"), dimension, value))
+    return found
+
+
+def _functions_have_error_alarms(args: StackValidationArgs, report: ReportViolation) -> None:
+    watched = _watched(args)
+    for function in _of(args.resources, FUNCTION):
+        if ("AWS/Lambda", "Errors", "FunctionName", function.props.get("name")) not in watched:
+            report(f"function {function.name} fails without an alarm on its Errors", function.urn)
+
+
+functions_have_error_alarms = StackValidationPolicy(
+    name="stack-lambda-errors-alarm",
+    description="Every Lambda function has an alarm on its Errors metric (alone or in metric "
+    "math), so a failing function is noticed before its users notice it.",
+    validate=_functions_have_error_alarms,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+)
+
+
+def _dead_letter_queues_have_alarms(args: StackValidationArgs, report: ReportViolation) -> None:
+    watched = _watched(args)
+    for queue in _dead_letter_queues(args):
+        metric = ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")
+        if (*metric, queue.props.get("name")) not in watched:
+            report(
+                f"dead-letter queue {queue.name} fills up unnoticed: no alarm on its visible "
+                "messages",
+                queue.urn,
+            )
+
+
+dead_letter_queues_have_alarms = StackValidationPolicy(
+    name="stack-dead-letter-depth-alarm",
+    description="Every dead-letter queue has an alarm on ApproximateNumberOfMessagesVisible: "
+    "what lands there failed for good and needs a person.",
+    validate=_dead_letter_queues_have_alarms,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.MEDIUM,
+)
+
 POLICIES = [
     function_log_groups,
     async_failure_destinations,
     queues_have_dlq,
     visibility_covers_consumer,
     dead_letter_retention,
+    functions_have_error_alarms,
+    dead_letter_queues_have_alarms,
 ]

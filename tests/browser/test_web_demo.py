@@ -141,7 +141,8 @@ def test_my_bookings_cancel_reopens_the_slot_live_in_the_other_browser(
     row.get_by_role("button", name="Cancel").click()
 
     expect(alice.get_by_role("status")).to_contain_text("Cancelled your booking")
-    expect(row.get_by_test_id("booking-status")).to_have_text("CANCELLED")
+    expect(alice.get_by_role("status")).to_contain_text("refund re_")
+    expect(row.get_by_test_id("booking-status")).to_contain_text("CANCELLED (refunded: re_")
     expect(slot_card(bob, slot).locator(".status")).to_have_text(
         "OPEN", timeout=LIVE_SECONDS * 1000
     )

@@ -41,6 +41,7 @@ mutation($venueId: ID!, $slotId: ID!, $fail: Boolean, $token: String) {
   }
 }"""
 CANCEL = "mutation($id: ID!) { cancelBooking(bookingId: $id) { bookingId status updatedAt } }"
+CANCEL_WITH_REFUND = "mutation($id: ID!) { cancelBooking(bookingId: $id) { status refundId } }"
 CLOSE = "mutation($v: ID!, $s: ID!) { closeSlot(venueId: $v, slotId: $s) { slotId status } }"
 SLOTS = """
 query($v: ID!, $from: AWSDateTime, $to: AWSDateTime) {
@@ -636,7 +637,7 @@ def test_published_slots_never_overlap(api, first, second):
     assert len(stored) == len(accepted)
 
 
-def test_a_cancel_that_finds_the_slot_changed_is_a_validation_error_and_writes_nothing(api):
+def test_a_cancel_that_finds_the_slot_taken_over_still_refunds_and_cancels_the_booking(api):
     venue_id, slot_id = venue_with_slot(api)
     booking_id = api.data(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["bookingId"]
     api.saga.table.update_item(  # the slot moved on since the booking was read
@@ -644,14 +645,13 @@ def test_a_cancel_that_finds_the_slot_changed_is_a_validation_error_and_writes_n
         UpdateExpression="SET bookingId = :other",
         ExpressionAttributeValues={":other": "someone-else"},
     )
-    error = api.error(ALICE, CANCEL, id=booking_id)
-    assert error["errorType"] == "ValidationError"
-    assert "changed while it was being cancelled" in error["message"]
-    stored = Booking.from_item(api.saga.table.get_item(Key=keys.booking_key(booking_id))["Item"])
-    assert stored.status is BookingStatus.CONFIRMED
+    cancelled = api.data(ALICE, CANCEL_WITH_REFUND, id=booking_id)["cancelBooking"]
+    assert cancelled["status"] == "CANCELLED" and cancelled["refundId"].startswith("re_")
+    slot = stored_slot(api, venue_id, slot_id)
+    assert (slot.status, slot.booking_id) == (SlotStatus.BOOKED, "someone-else")  # not ours
 
 
-def test_a_throttled_cancel_is_reported_as_throttling_not_as_the_caller_s_mistake(api):
+def test_a_cancel_that_cannot_write_after_the_refund_says_so_and_finishes_later(api):
     venue_id, slot_id = venue_with_slot(api)
     booking_id = api.data(ALICE, BOOK, venueId=venue_id, slotId=slot_id)["bookSlot"]["bookingId"]
     throttled = DynamodbException(
@@ -659,5 +659,17 @@ def test_a_throttled_cancel_is_reported_as_throttling_not_as_the_caller_s_mistak
     )
     with mock.patch.object(DynamoDBBackend, "transact_write_items", side_effect=throttled):
         error = api.error(ALICE, CANCEL, id=booking_id)
-    assert error["errorType"] == "DynamoDB:ProvisionedThroughputExceededException"
+    assert error["errorType"] == "RequestPending" and "same refund" in error["message"]
     assert stored_slot(api, venue_id, slot_id).status is SlotStatus.BOOKED
+    stored = api.saga.table.get_item(Key=keys.booking_key(booking_id))["Item"]
+    assert stored["status"] == "CONFIRMED" and "cancellingSince" in stored
+    stale = int(stored["cancellingSince"]) - 600  # as if five minutes had passed
+    api.saga.table.update_item(
+        Key=keys.booking_key(booking_id),
+        UpdateExpression="SET cancellingSince = :t",
+        ExpressionAttributeValues={":t": stale},
+    )
+    finished = api.data(ALICE, CANCEL_WITH_REFUND, id=booking_id)["cancelBooking"]
+    payment = api.saga.table.get_item(Key=keys.payment_key(booking_id))["Item"]
+    assert (finished["status"], finished["refundId"]) == ("CANCELLED", payment["refundId"])
+    assert stored_slot(api, venue_id, slot_id).status is SlotStatus.OPEN

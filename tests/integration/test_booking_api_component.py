@@ -113,6 +113,7 @@ def test_resolver_code_is_the_handler_files_bundled(dev):
         dev.outputs["tableName"],
         dev.outputs["bookingStateMachineArn"],
         request_state_machine_arn=dev.outputs["requestStateMachineArn"],
+        cancel_state_machine_arn=dev.outputs["cancelStateMachineArn"],
     )
     for resolver in dev.of_type(RESOLVER):
         name = f"{resolver.inputs['type']}.{resolver.inputs['field']}"
@@ -157,7 +158,7 @@ def test_schema_groups_are_the_pools_groups():
 
 def test_data_sources_and_their_least_privilege_roles(dev):
     sources = {s.inputs["name"]: s for s in dev.of_type(DATA_SOURCE)}
-    assert set(sources) == {"table", "saga", "requests", "none"}
+    assert set(sources) == {"table", "saga", "requests", "cancel", "none"}
     table = sources["table"]
     assert table.inputs["dynamodbConfig"]["tableName"] == dev.outputs["tableName"]
     [role] = [r for r in dev.of_type(ROLE) if r.outputs["arn"] == table.inputs["serviceRoleArn"]]
@@ -166,7 +167,11 @@ def test_data_sources_and_their_least_privilege_roles(dev):
     assert statement["Resource"] == [dev.outputs["tableArn"], dev.outputs["tableArn"] + "/index/*"]
     leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
     assert leading == ["VENUE", "VENUE#*", "BOOKING#*", "USER#*"]
-    workflows = {"saga": "bookingStateMachineArn", "requests": "requestStateMachineArn"}
+    workflows = {
+        "saga": "bookingStateMachineArn",
+        "requests": "requestStateMachineArn",
+        "cancel": "cancelStateMachineArn",
+    }
     for source, machine in workflows.items():
         http = sources[source].inputs["httpConfig"]
         assert http["endpoint"] == "https://sync-states.us-east-1.amazonaws.com"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from components.cancel_definition import cancel_definition
 from components.layout import HANDLERS_DIR
 from components.saga_definition import definition
 from local.pulumi import engine
@@ -17,6 +18,7 @@ POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings"
 SAGA_MACHINE = "booking-state-machine"
+CANCEL_MACHINE = "booking-cancel-state-machine"
 
 
 def payment(deployment):
@@ -27,14 +29,17 @@ def payment(deployment):
     return function
 
 
-def test_the_state_machine_is_express_logged_and_traced(dev):
-    machine = dev.named(MACHINE, SAGA_MACHINE)
+@pytest.mark.parametrize("name", [SAGA_MACHINE, CANCEL_MACHINE])
+def test_the_state_machines_are_express_logged_and_traced(dev, name):
+    machine = dev.named(MACHINE, name)
     assert machine.inputs["type"] == "EXPRESS"
     assert machine.inputs["tracingConfiguration"] == {"enabled": True}
     logging = machine.inputs["loggingConfiguration"]
     assert (logging["level"], logging["includeExecutionData"]) == ("ERROR", False)
     [group] = [
-        g for g in dev.of_type(LOG_GROUP) if logging["logDestination"].startswith(g.outputs["arn"])
+        g
+        for g in dev.of_type(LOG_GROUP)
+        if logging["logDestination"] in (g.outputs["arn"], f"{g.outputs['arn']}:*")
     ]
     assert group.inputs["retentionInDays"] == 14
     assert group.parent == dev.one("slate:index:BookingSaga").urn
@@ -45,6 +50,23 @@ def test_the_deployed_definition_is_the_one_built_in_python(dev):
     function = payment(dev).outputs["arn"]
     deployed = json.loads(dev.named(MACHINE, SAGA_MACHINE).inputs["definition"])
     assert deployed == definition(table, function, 900)
+
+
+def test_the_cancellation_deployed_is_the_one_built_in_python_and_may_do_only_its_work(dev):
+    table = dev.one("aws:dynamodb/table:Table")
+    function_arn = payment(dev).outputs["arn"]
+    deployed = json.loads(dev.named(MACHINE, CANCEL_MACHINE).inputs["definition"])
+    assert deployed == cancel_definition(table.outputs["name"], function_arn)
+    assert dev.outputs["cancelStateMachineArn"] == dev.named(MACHINE, CANCEL_MACHINE).outputs["arn"]
+    [policy] = [p for p in dev.of_type(POLICY) if p.name == "booking-cancel-policy"]
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    [items] = [s for s in statements if "Condition" in s]
+    [invoke] = [s for s in statements if s["Action"] == ["lambda:InvokeFunction"]]
+    assert items["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert items["Resource"] == table.outputs["arn"]
+    leading = items["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert leading == ["VENUE#*", "BOOKING#*"]
+    assert invoke["Resource"] == [function_arn, f"{function_arn}:*"]
 
 
 def test_the_state_machine_may_invoke_only_the_payment_function(dev):
@@ -108,7 +130,7 @@ def test_options(run_component):
     deployment = _saga(
         run_component, hold_ttl_seconds=300, log_retention_days=30, powertools_layer_version=20
     )
-    machine = json.loads(deployment.one(MACHINE).inputs["definition"])
+    machine = json.loads(deployment.named(MACHINE, "subject-state-machine").inputs["definition"])
     assert "States.MathAdd($.nowEpoch, 300)" in json.dumps(machine)
     assert {g.inputs["retentionInDays"] for g in deployment.of_type(LOG_GROUP)} == {30}
     assert payment(deployment).inputs["layers"][0].endswith(":20")

@@ -17,6 +17,7 @@ REQUIRED = {
     "BookingSaga": {"table": TABLE},
     "BookingQueue": {"table": TABLE, "state_machine_arn": SAGA},
     "BookingApi": {"table": TABLE, "state_machine_arn": SAGA, "user_pool_id": "eu-west-1_abc"},
+    "Monitoring": {"table_name": "bookings", "functions": {"payment": "pay"}},
     "RealtimeFanout": {
         "table": TABLE,
         "graphql_url": "https://example.appsync-api.eu-west-1.amazonaws.com/graphql",

@@ -43,6 +43,7 @@ EXPECTED = {
             "stateMachineName": "string",
             "paymentFunctionArn": "string",
             "paymentFunctionName": "string",
+            "cancelStateMachineArn": "string",
         },
     },
     "AuthPool": {
@@ -92,6 +93,7 @@ EXPECTED = {
             "table": "#/types/slate:index:TableReference",
             "stateMachineArn": "string",
             "requestStateMachineArn": "string",
+            "cancelStateMachineArn": "string",
             "userPoolId": "string",
             "publicReads": "boolean",
             "apiKeyExpires": "string",
@@ -138,6 +140,31 @@ EXPECTED = {
             "deadLetterQueueArn": "string",
             "eventSourceMappingId": "string",
             "scheduleArn": "string",
+        },
+    },
+    "Monitoring": {
+        "inputs": {
+            "tableName": "string",
+            "functions": "object",
+            "stateMachines": "object",
+            "workQueues": "object",
+            "deadLetterQueues": "object",
+            "streamFunctions": "object",
+            "apiId": "string",
+            "alarmEmail": "string",
+            "failedBookingRatePercent": "integer",
+            "functionErrorRatePercent": "integer",
+            "queueDepthThreshold": "integer",
+            "queueAgeSeconds": "integer",
+            "iteratorAgeSeconds": "integer",
+            "apiLatencyP99Ms": "integer",
+            "tags": "object",
+        },
+        "required": ["functions", "tableName"],
+        "outputs": {
+            "alarmTopicArn": "string",
+            "alarmNames": "array",
+            "dashboardName": "string",
         },
     },
 }
@@ -237,6 +264,31 @@ provider.construct(
         f for f in deployment.of_type("aws:lambda/function:Function") if "fanout" in f.name
     )
     assert fanout.inputs["environment"]["variables"]["TABLE_NAME"] == "bookings"
+
+
+def test_monitoring_takes_its_labelled_maps_from_another_language(make_project):
+    program = """
+from pulumi.provider.experimental.component import ComponentProvider
+from components import COMPONENTS
+
+ComponentProvider(COMPONENTS, "slate").construct(
+    "ops", "slate:index:Monitoring",
+    {
+        "tableName": "bookings",
+        "functions": {"payment": "pay"},
+        "deadLetterQueues": {"dlq": "https://sqs.us-east-1.amazonaws.com/123456789012/dead"},
+        "failedBookingRatePercent": 8,
+    },
+    None,
+)
+"""
+    deployment = engine.run(make_project(program), "test", predicted.PredictedBackend)
+    alarms = {
+        a.name: a.inputs for a in deployment.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    }
+    assert alarms["ops-failed-booking-rate"]["threshold"] == 8
+    assert alarms["ops-dlq-messages"]["dimensions"] == {"QueueName": "dead"}
+    assert "ops-payment-error-rate" in alarms
 
 
 def test_plugin_entry_serves_the_schema_over_grpc():

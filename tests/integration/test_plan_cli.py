@@ -40,7 +40,7 @@ def test_text_plan_shows_the_tree_and_outputs():
     assert "  booking (slate:index:BookingSaga)" in lines
     assert "    booking-payment (slate:index:PythonFunction)" in lines
     assert "      booking-payment-function (aws:lambda/function:Function)" in lines
-    assert "93 resources (83 custom)" in result.stdout
+    assert "126 resources (115 custom)" in result.stdout
     assert any(line.startswith("  tableName") for line in lines)
     assert result.stderr == ""
 

@@ -16,6 +16,7 @@ from local.pulumi.provisioning import ProvisioningBackend
 from support import REPO, new_slot_id
 
 REGION = "us-east-1"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def client(service: str):
@@ -150,3 +151,25 @@ def test_a_saved_table_of_another_shape_is_not_adopted(aws_env, make_project):
         changed = make_project(program.format(key="code"))
         with pytest.raises(engine.EngineError, match=r"table things: .*start fresh"):
             engine.run(changed, "test", ProvisioningBackend.factory(client, LambdaRuntime()))
+
+
+def test_the_alarms_dashboard_and_alert_topic_are_moto_s(cloud):
+    deployment, _ = cloud
+    declared = {a.outputs["name"]: a.inputs for a in deployment.of_type(ALARM)}
+    found = {
+        a["AlarmName"]: a
+        for page in client("cloudwatch").get_paginator("describe_alarms").paginate()
+        for a in page["MetricAlarms"]
+    }
+    assert set(found) == set(declared) and len(found) > 20
+    topic = deployment.outputs["alarmTopicArn"]
+    rate = next(a for name, a in found.items() if name.startswith("monitoring-failed-booking"))
+    assert rate["AlarmActions"] == rate["OKActions"] == [topic]
+    assert [m["Id"] for m in rate["Metrics"]] == ["e1", "m1", "m2"]
+    assert rate["Metrics"][1]["MetricStat"]["Metric"]["Dimensions"] == [
+        {"Name": "TableName", "Value": deployment.outputs["tableName"]}
+    ]
+    attributes = client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == "alias/aws/sns"
+    body = client("cloudwatch").get_dashboard(DashboardName=deployment.outputs["dashboardName"])
+    assert "Bookings per minute" in body["DashboardBody"]

@@ -213,3 +213,58 @@ def test_a_large_batch_is_published_in_requests_of_fifty_each_update_judged(real
     assert [n for n, refusal in enumerate(refusals) if refusal] == [70]
     assert "u20 was refused" in refusals[70]  # the 21st of the second request
     assert len(realtime.endpoint.published) == 119
+
+
+def business_metrics(printed: str) -> list[tuple[str, float, dict]]:
+    """(metric, value, dimensions) of every EMF document in the Slate namespace with the table
+    dimension, as CloudWatch would read them from the functions' output."""
+    found = []
+    for line in printed.splitlines():
+        if not line.startswith("{") or '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        [directive] = document["_aws"]["CloudWatchMetrics"]
+        if directive["Namespace"] != "Slate" or directive["Dimensions"] != [["TableName"]]:
+            continue
+        for metric in directive["Metrics"]:
+            [value] = document[metric["Name"]]
+            found.append((metric["Name"], value, document["TableName"]))
+    return found
+
+
+def test_business_metrics_count_what_the_stream_shows_per_table(realtime, capsys):
+    slot, _, _ = realtime.held_slot("b1", expires_in=timedelta(minutes=5))  # published HELD
+    set_status(realtime, slot, SlotStatus.BOOKED)
+    realtime.table.update_item(
+        Key=keys.booking_key("b1"),
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "CONFIRMED"},
+    )
+    opened = Slot(
+        venue_id="v1",
+        slot_id=slot.slot_id[:-4] + "beef",
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        price=4500,
+    )
+    realtime.table.put_item(Item=opened.to_item())  # a newly published slot
+    capsys.readouterr()
+    records = [r for r in realtime.new_records() if realtime.passes_filter(r)]
+    assert realtime.fanout(records) == {"batchItemFailures": []}
+    table = realtime.table.name
+    assert sorted(business_metrics(capsys.readouterr().out)) == [
+        ("BookingsConfirmed", 1.0, table),
+        ("SlotsBooked", 1.0, table),
+        ("SlotsPublished", 1.0, table),
+    ]
+
+
+def test_released_holds_are_counted_by_the_sweeper_per_table(realtime, capsys):
+    realtime.held_slot("b1", expires_in=timedelta(minutes=-1))
+    realtime.held_slot("b2", expires_in=timedelta(minutes=-1))
+    capsys.readouterr()
+    assert realtime.sweep()["holds"] == 2
+    assert business_metrics(capsys.readouterr().out) == [
+        ("HoldsReleased", 2.0, realtime.table.name)
+    ]

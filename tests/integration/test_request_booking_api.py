@@ -162,7 +162,7 @@ def test_iam_and_api_key_callers_cannot_subscribe_to_booking_updates(queued, cal
     assert refused["errorType"] == "Unauthorized"
 
 
-def test_without_a_booking_queue_request_booking_says_so(run_component, aws_env):
+def test_without_their_workflows_request_and_cancel_booking_say_so(run_component, aws_env):
     deployment = run_component(
         "BookingApi",
         {
@@ -182,7 +182,11 @@ def test_without_a_booking_queue_request_booking_says_so(run_component, aws_env)
             body = engine.execute(
                 REQUEST, ANN, variables={"v": "v1", "s": "20990101T000000Z-abcdef12", "t": "t"}
             ).body
+            cancel = 'mutation { cancelBooking(bookingId: "b1") { status } }'
+            cancelled = engine.execute(cancel, ANN).body
         finally:
             engine.close()
     [refused] = body["errors"]
     assert refused["errorType"] == "NotConfigured" and "BookingQueue" in refused["message"]
+    [refused] = cancelled["errors"]
+    assert refused["errorType"] == "NotConfigured" and "cancel workflow" in refused["message"]

@@ -17,6 +17,7 @@ TOP_LEVEL = {
     "slate:index:BookingQueue",
     "slate:index:BookingApi",
     "slate:index:RealtimeFanout",
+    "slate:index:Monitoring",
 }
 
 
@@ -77,6 +78,7 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
     queue = dev.one("slate:index:BookingQueue").outputs
     api = dev.one("slate:index:BookingApi").outputs
     realtime = dev.one("slate:index:RealtimeFanout").outputs
+    monitoring = dev.one("slate:index:Monitoring").outputs
     assert dev.outputs == {
         "region": "us-east-1",
         "tableName": table["table_name"],
@@ -90,6 +92,7 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
         "groups": ["admins", "owners"],
         "bookingStateMachineArn": saga["state_machine_arn"],
         "paymentFunctionName": saga["payment_function_name"],
+        "cancelStateMachineArn": saga["cancel_state_machine_arn"],
         "requestStateMachineArn": queue["request_state_machine_arn"],
         "bookingQueueUrl": queue["queue_url"],
         "bookingDeadLetterQueueUrl": queue["dead_letter_queue_url"],
@@ -102,6 +105,8 @@ def test_stack_outputs_are_resolved_from_the_components(dev):
         "fanoutFunctionName": realtime["fanout_function_name"],
         "sweeperFunctionName": realtime["sweeper_function_name"],
         "deadLetterQueueUrl": realtime["dead_letter_queue_url"],
+        "alarmTopicArn": monitoring["alarm_topic_arn"],
+        "dashboardName": monitoring["dashboard_name"],
     }
     assert all(value for key, value in dev.outputs.items() if key != "apiKey")
 

@@ -19,8 +19,12 @@ MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 API = "aws:appsync/graphQLApi:GraphQLApi"
 POOL = "aws:cognito/userPool:UserPool"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE = "aws:iam/role:Role"
+SOURCE_ACCOUNT = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+SOURCE_ARN = {"ArnLike": {"aws:SourceArn": "arn:aws:states:eu-west-1:123456789012:*"}}
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/bookings"
 STREAM_ARN = f"{TABLE_ARN}/stream/2026-01-01T00:00:00.000"
 STRONG_PASSWORDS = {
@@ -30,6 +34,13 @@ STRONG_PASSWORDS = {
     "requireNumbers": True,
     "requireSymbols": True,
 }
+
+
+def trust(service: str | list[str], condition: dict) -> str:
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps(
+        {"Statement": [{**statement, "Condition": condition} if condition else statement]}
+    )
 
 
 def document(action, resource) -> str:
@@ -214,6 +225,18 @@ CASES = {
         {"policy": document(["dynamodb:Query"], "arn:aws:dynamodb:eu-west-1:123456789012:table/*")},
         "dev",
     ),
+    "iam-service-trust-confused-deputy": (
+        ROLE,
+        {"assumeRolePolicy": trust("states.amazonaws.com", SOURCE_ACCOUNT | SOURCE_ARN)},
+        {"assumeRolePolicy": trust("lambda.amazonaws.com", {})},
+        "dev",
+    ),
+    "cloudwatch-alarm-actions": (
+        ALARM,
+        {"alarmActions": ["arn:aws:sns:eu-west-1:123456789012:alerts"], "threshold": 0},
+        {"alarmActions": [], "threshold": 0},
+        "dev",
+    ),
     "logs-retention": (LOG_GROUP, {"retentionInDays": 14}, {"retentionInDays": 3653}, "dev"),
 }
 
@@ -240,6 +263,8 @@ def test_every_rule_of_the_pack_is_covered_and_described():
         "stack-work-queues-have-dlq",
         "stack-queue-visibility-covers-consumer",
         "stack-dead-letter-retention",
+        "stack-lambda-errors-alarm",
+        "stack-dead-letter-depth-alarm",
     }
     assert {p.name for p in PACK.policies} == set(CASES) | stack_rules | {"dynamodb-encryption"}
     for policy in PACK.policies:
@@ -385,6 +410,44 @@ def test_every_dead_letter_queue_keeps_fourteen_days():
     assert rule not in names(check(dlq(60, arn="arn:not-a-dlq"), source))
 
 
+def alarm(
+    namespace: str, metric: str, dimension: str, value: str, *, math: bool
+) -> RecordedResource:
+    """An alarm on one metric, alone or inside metric math."""
+    watched = {"namespace": namespace, "metricName": metric, "dimensions": {dimension: value}}
+    if math:
+        queries = [{"id": "e1", "expression": "m1 * 1"}, {"id": "m1", "metric": watched}]
+        return resource(ALARM, {"alarmActions": ["t"], "metricQueries": queries}, name="a")
+    return resource(ALARM, {"alarmActions": ["t"], **watched}, name="a")
+
+
+@pytest.mark.parametrize("math", [False, True])
+def test_every_function_has_an_errors_alarm(math):
+    rule = "stack-lambda-errors-alarm"
+    function = resource(FUNCTION, {"name": "pay"}, {"arn": "arn:pay"}, name="payment")
+    [violation] = [v for v in check(function).violations if v.policy == rule]
+    assert violation.resource == "payment" and "Errors" in violation.message
+    watched = alarm("AWS/Lambda", "Errors", "FunctionName", "pay", math=math)
+    assert rule not in names(check(function, watched))
+    for elsewhere in (
+        alarm("AWS/Lambda", "Errors", "FunctionName", "other", math=math),
+        alarm("AWS/Lambda", "Throttles", "FunctionName", "pay", math=math),
+    ):
+        assert rule in names(check(function, elsewhere))
+
+
+@pytest.mark.parametrize("math", [False, True])
+def test_every_dead_letter_queue_has_a_depth_alarm(math):
+    rule = "stack-dead-letter-depth-alarm"
+    dlq = resource(QUEUE, {"name": "failed"}, {"arn": "arn:dlq"}, name="dead")
+    source = resource(QUEUE, {"redrivePolicy": '{"deadLetterTargetArn": "arn:dlq"}'}, name="q")
+    [violation] = [v for v in check(dlq, source).violations if v.policy == rule]
+    assert violation.resource == "dead"
+    depth = alarm("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "failed", math=math)
+    assert rule not in names(check(dlq, source, depth))
+    assert rule not in names(check(dlq))  # a queue no one redrives into is not a DLQ
+
+
 def test_bad_config_is_refused(tmp_path):
     with pytest.raises(PolicyError, match="does not have"):
         check(config={"no-such-rule": "advisory"})
@@ -397,3 +460,34 @@ def test_bad_config_is_refused(tmp_path):
     (tmp_path / "__main__.py").write_text("x = 1\n")
     with pytest.raises(PolicyError, match="never built a PolicyPack"):
         load_pack(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("service", "condition", "reported"),
+    [
+        ("lambda.amazonaws.com", SOURCE_ACCOUNT, None),  # Lambda names no source resource
+        ("states.amazonaws.com", SOURCE_ACCOUNT, "no aws:SourceArn"),
+        ("appsync.amazonaws.com", SOURCE_ARN, "no aws:SourceAccount"),
+        (["scheduler.amazonaws.com", "lambda.amazonaws.com"], {}, "any account"),
+    ],
+)
+def test_service_trust_names_the_account_and_where_it_can_the_resource(
+    service, condition, reported
+):
+    report = check(resource(ROLE, {"assumeRolePolicy": trust(service, condition)}))
+    found = [
+        v.message for v in report.violations if v.policy == "iam-service-trust-confused-deputy"
+    ]
+    if reported is None:
+        assert found == []
+    else:
+        assert found and all(reported in message for message in found)
+
+
+def test_trust_in_an_account_or_a_user_is_not_a_service_s_and_passes():
+    account = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}}]}
+    )
+    assert "iam-service-trust-confused-deputy" not in names(
+        check(resource(ROLE, {"assumeRolePolicy": account}))
+    )

@@ -27,6 +27,7 @@ export interface Booking {
   startsAt: string;
   price: number;
   failureReason?: string | null;
+  refundId?: string | null;
 }
 
 export interface NewSlot {
@@ -36,7 +37,7 @@ export interface NewSlot {
 }
 
 const SLOT_FIELDS = 'venueId slotId startsAt endsAt price status';
-const BOOKING_FIELDS = 'bookingId venueId slotId status startsAt price failureReason';
+const BOOKING_FIELDS = 'bookingId venueId slotId status startsAt price failureReason refundId';
 
 // Amplify's client typed by what the app uses: untyped documents, as strings (its generated,
 // model-typed form needs Amplify's codegen, which a hand-written schema does not have).

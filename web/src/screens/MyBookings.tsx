@@ -18,8 +18,11 @@ export function MyBookings() {
     setBusy(booking.bookingId);
     setNotice(null);
     try {
-      await cancelBooking(booking.bookingId);
-      setNotice({ kind: 'success', text: `Cancelled your booking for ${when(booking.startsAt)}.` });
+      const cancelled = await cancelBooking(booking.bookingId);
+      setNotice({
+        kind: 'success',
+        text: `Cancelled your booking for ${when(booking.startsAt)}; refund ${cancelled.refundId}.`,
+      });
       reload();
     } catch (thrown) {
       setNotice({ kind: 'error', text: describeError(thrown) });
@@ -59,6 +62,7 @@ export function MyBookings() {
                 <td data-testid="booking-status">
                   {booking.status}
                   {booking.failureReason ? ` (${booking.failureReason})` : ''}
+                  {booking.refundId ? ` (refunded: ${booking.refundId})` : ''}
                 </td>
                 <td>
                   {booking.status === 'CONFIRMED' && upcoming(booking) && (

@@ -25,10 +25,7 @@ from typing import Any
 
 from .layout import model
 from .saga_definition import (
-    CORRELATION_ID,
     DYNAMODB_TRANSIENT,
-    INVOKE,
-    LAMBDA_TRANSIENT,
     TRANSACT_WRITE,
     TRANSACTION_CANCELED,
     Names,
@@ -36,6 +33,7 @@ from .saga_definition import (
     failure_state,
     formatted,
     number_value,
+    payment_task,
     read_state,
     retry_on,
 )
@@ -48,7 +46,6 @@ STALE_MARK_SECONDS = 300
 """An Express execution runs five minutes at most: an older mark was left by a dead one."""
 UPDATE_ITEM = "arn:aws:states:::dynamodb:updateItem"
 BOOKING = "$.booking.Item"
-REFUNDED = "REFUNDED"
 
 
 def cancel_definition(table_name: str, payment_function_arn: str) -> dict[str, Any]:
@@ -148,31 +145,20 @@ def cancel_definition(table_name: str, payment_function_arn: str) -> dict[str, A
                 _ERRORS["requestPending"],
                 "this booking changed or is being cancelled already; read it again",
             ),
-            "RefundPayment": {
-                "Type": "Task",
-                "Resource": INVOKE,
-                "Parameters": {
-                    "FunctionName": payment_function_arn,
-                    "Payload": {
-                        "action": "refund",
-                        "bookingId.$": "$.bookingId",
-                        "correlationId.$": CORRELATION_ID,
-                    },
-                },
-                "ResultSelector": {"refund.$": "$.Payload"},
-                "ResultPath": "$.payment",
-                "Retry": [retry_on(LAMBDA_TRANSIENT, interval=1)],
-                "Catch": [
-                    {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "NotRefunded"}
-                ],
-                "Next": "WasRefunded",
-            },
+            "RefundPayment": payment_task(
+                payment_function_arn,
+                {"action": "refund", "bookingId.$": "$.bookingId"},
+                ResultSelector={"refund.$": "$.Payload"},
+                ResultPath="$.payment",
+                Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "NotRefunded"}],
+                Next="WasRefunded",
+            ),
             "WasRefunded": {
                 "Type": "Choice",
                 "Choices": [
                     {
                         "Variable": "$.payment.refund.status",
-                        "StringEquals": REFUNDED,
+                        "StringEquals": names.payment_status("REFUNDED"),
                         "Next": "CompleteCancellation",
                     }
                 ],

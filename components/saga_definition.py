@@ -148,23 +148,17 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 "Parameters": booking_output("$.existing.Item"),
                 "End": True,
             },
-            "TakePayment": {
-                "Type": "Task",
-                "Resource": INVOKE,
-                "Parameters": {
-                    "FunctionName": payment_function_arn,
-                    "Payload": {
-                        "action": "charge",
-                        "bookingId.$": BOOKING_ID,
-                        "amount.$": "States.StringToJson($.slot.Item.price.N)",
-                        "failPayment.$": "$.failPayment",
-                        "correlationId.$": CORRELATION_ID,
-                    },
+            "TakePayment": payment_task(
+                payment_function_arn,
+                {
+                    "action": "charge",
+                    "bookingId.$": BOOKING_ID,
+                    "amount.$": "States.StringToJson($.slot.Item.price.N)",
+                    "failPayment.$": "$.failPayment",
                 },
-                "ResultSelector": {"chargeId.$": "$.Payload.chargeId"},
-                "ResultPath": "$.payment",
-                "Retry": [retry_on(LAMBDA_TRANSIENT, interval=1)],
-                "Catch": [
+                ResultSelector={"chargeId.$": "$.Payload.chargeId"},
+                ResultPath="$.payment",
+                Catch=[
                     {
                         "ErrorEquals": [PAYMENT_DECLINED],
                         "ResultPath": "$.error",
@@ -176,8 +170,8 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                         "Next": "RefundPayment",
                     },
                 ],
-                "Next": "ConfirmBooking",
-            },
+                Next="ConfirmBooking",
+            ),
             "ConfirmBooking": {
                 "Type": "Task",
                 "Resource": TRANSACT_WRITE,
@@ -220,24 +214,13 @@ def definition(table_name: str, payment_function_arn: str, hold_ttl_seconds: int
                 "the hold expired and the slot was taken before confirmation",
                 "RefundPayment",
             ),
-            "RefundPayment": {
-                "Type": "Task",
-                "Resource": INVOKE,
-                "Parameters": {
-                    "FunctionName": payment_function_arn,
-                    "Payload": {
-                        "action": "refund",
-                        "bookingId.$": BOOKING_ID,
-                        "correlationId.$": CORRELATION_ID,
-                    },
-                },
-                "ResultPath": None,
-                "Retry": [retry_on(LAMBDA_TRANSIENT, interval=1)],
-                "Catch": [
-                    {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "ReleaseHold"}
-                ],
-                "Next": "ReleaseHold",
-            },
+            "RefundPayment": payment_task(
+                payment_function_arn,
+                {"action": "refund", "bookingId.$": BOOKING_ID},
+                ResultPath=None,
+                Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "ReleaseHold"}],
+                Next="ReleaseHold",
+            ),
             "ReleaseHold": {
                 "Type": "Task",
                 "Resource": TRANSACT_WRITE,
@@ -288,6 +271,9 @@ class Names:
 
     def booking_status(self, status: str) -> str:
         return self._status("booking", status)
+
+    def payment_status(self, status: str) -> str:
+        return self._status("payment", status)
 
     def _status(self, kind: str, status: str) -> str:
         if status not in self.statuses[kind]:
@@ -623,6 +609,21 @@ def read_state(table_name: str, key: dict, result_path: str, next_state: str) ->
         "ResultPath": result_path,
         "Retry": [retry_on(DYNAMODB_TRANSIENT)],
         "Next": next_state,
+    }
+
+
+def payment_task(function_arn: str, payload: dict[str, Any], **state: Any) -> dict[str, Any]:
+    """A call of the payment function, logged under the execution's name (its correlation id)
+    and retried on Lambda's transient errors; `state` adds the rest of the Task state."""
+    return {
+        "Type": "Task",
+        "Resource": INVOKE,
+        "Parameters": {
+            "FunctionName": function_arn,
+            "Payload": {**payload, "correlationId.$": CORRELATION_ID},
+        },
+        "Retry": [retry_on(LAMBDA_TRANSIENT, interval=1)],
+        **state,
     }
 
 

@@ -212,9 +212,11 @@ def test_an_owner_creates_a_venue_and_publishes_slots_customers_see(
     publish.get_by_role("button", name="Publish slots").click()
     expect(owner.get_by_role("status")).to_have_text("Published 3 slots.")
 
-    customer.reload()
+    open_venue(customer)  # another venue's grid first: its socket stays up
+    customer.get_by_role("link", name="Venues").click()
     customer.get_by_role("link", name="Browser Bistro").click()
     expect(customer.locator(".slot.open")).to_have_count(3)
+    expect(customer.get_by_test_id("live")).to_have_text("Live")
 
 
 class HeldBack:

@@ -84,6 +84,7 @@ def every_item_operation(client) -> list:
             ]
         ),
         lambda: client.query(TableName="t", KeyConditionExpression="nope = :p"),
+        lambda: client.get_item(TableName="missing", Key=key(1)),
     ]
     answers = []
     for call in calls:
@@ -115,6 +116,8 @@ def test_in_process_answers_are_the_wire_answers(region):
     # Only CreateTable was serialized; every item operation that succeeded was handed over.
     assert after["serialized"] - before["serialized"] == 1
     assert after["answered"] - before["answered"] == 30 + 10
+    # Every call reached moto's handler directly, with no werkzeug request built for it.
+    assert after["stubbed"] == before["stubbed"]
 
 
 def test_a_client_of_the_moto_server_pays_the_wire(region):

@@ -1,9 +1,11 @@
 """The resolver engine on an API of its own (nothing of Slate's): every DynamoDB operation
 against moto, pipelines, NONE and Lambda data sources, and AppSync's error shape."""
 
+import json
 import textwrap
 import threading
 from dataclasses import replace
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -40,6 +42,8 @@ type Query {
   lambda(value: String): String
   warned: Int
   filtered: Int
+  info(value: String): String
+  replacedVariables(n: Int): String
 }
 type Mutation {
   put(pk: ID!, sk: ID!, n: Int): Item
@@ -153,6 +157,20 @@ RESOLVERS = {
             "extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter("
             "{ n: { gt: 1 } })); return { payload: 1 };"
         ).replace("import { util }", "import { util, extensions }"),
+    ),
+    ("Query", "info"): (
+        "none",
+        unit(
+            "return { payload: JSON.stringify({ keys: Object.keys(ctx.info),"
+            " variables: ctx.info.variables, again: ctx.info.variables === ctx.info.variables }) };"
+        ),
+    ),
+    ("Query", "replacedVariables"): (
+        "none",
+        unit(
+            "ctx.info.variables = { mine: 1 };"
+            " return { payload: JSON.stringify(ctx.info.variables) };"
+        ),
     ),
     ("Query", "warned"): (
         "none",
@@ -535,3 +553,34 @@ def test_a_repeated_query_works_out_each_field_s_selection_set_once(api):
     other = call(api, "{ who { fields } }")["data"]["who"]["fields"]
     assert other == ["fields"]
     assert engine_module.selections_computed() == before + 1
+
+
+def test_handlers_see_the_request_s_variables_in_ctx_info(api, monkeypatch):
+    """`ctx.info.variables` holds every variable of the request, in its place among `ctx.info`'s
+    keys; it is serialized once for all the request's fields, and a handler may replace it."""
+    serialized = []
+    real_json = engine_module.json
+    counting = SimpleNamespace(
+        dumps=lambda value, **kw: (serialized.append(value), real_json.dumps(value, **kw))[1]
+    )
+    monkeypatch.setattr(engine_module, "json", counting)
+    query = (
+        "query($v: String, $n: Int)"
+        " { a: info(value: $v) b: info(value: $v) replacedVariables(n: $n) }"
+    )
+    answer = call(api, query, v="x", n=2)
+    assert "errors" not in answer, answer
+    data = answer["data"]
+    for alias in ("a", "b"):
+        seen = json.loads(data[alias])
+        assert seen["keys"] == [
+            "fieldName",
+            "parentTypeName",
+            "variables",
+            "selectionSetList",
+            "selectionSetGraphQL",
+        ]
+        assert seen["variables"] == {"v": "x", "n": 2}
+        assert seen["again"] is True
+    assert json.loads(data["replacedVariables"]) == {"mine": 1}
+    assert serialized == [{"v": "x", "n": 2}]

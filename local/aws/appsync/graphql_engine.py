@@ -6,6 +6,7 @@ Nothing here knows which API it serves: an `ApiConfig` is whatever a stack decla
 """
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -125,6 +126,11 @@ class _Request:
     appended: list[GraphQLError] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
     resolvers_run: int = 0
+
+    @functools.cached_property
+    def variables_json(self) -> str:
+        """The variables as every handler of the request sees them (`ctx.info.variables`)."""
+        return json.dumps(self.variables)
 
 
 class GraphQLEngine:
@@ -304,7 +310,6 @@ class _Run:
             "info": {
                 "fieldName": info.field_name,
                 "parentTypeName": info.parent_type.name,
-                "variables": self.request.variables,
                 **_selections(info),
             },
             "request": {"headers": self.request.headers, "domainName": None},
@@ -339,7 +344,11 @@ class _Run:
 
     def _handler(self, code: str, handler: str) -> Outcome:
         outcome = self.engine.js.invoke(
-            self.engine.module_id(code), handler, self.context, self.request.caller.auth_type
+            self.engine.module_id(code),
+            handler,
+            self.context,
+            self.request.caller.auth_type,
+            self.request.variables_json,
         )
         self.context["stash"] = outcome.stash
         self.request.extensions.update(outcome.extensions)

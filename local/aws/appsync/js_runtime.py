@@ -114,8 +114,16 @@ class JsRuntime:
         return module_id
 
     def invoke(
-        self, module_id: str, handler: str, context: dict[str, Any], auth_type: str | None
+        self,
+        module_id: str,
+        handler: str,
+        context: dict[str, Any],
+        auth_type: str | None,
+        variables_json: str | None = None,
     ) -> Outcome:
+        """`variables_json`, if given, is `ctx.info.variables` as JSON text, which `context`
+        leaves out: a request's variables are serialized once for all its fields, and parsed
+        only by a handler that reads them."""
         payload = json.dumps(context)
         env: dict[str, Any] = {
             "nowMs": float(int(self._clock() * 1000)),
@@ -123,7 +131,9 @@ class JsRuntime:
             "offsets": {},
         }
         for _ in range(MAX_HOST_ROUNDS):
-            answer = self._run(module_id, handler, payload, auth_type, env)
+            answer = self._run(
+                module_id, handler, payload, auth_type, env=env, variables_json=variables_json
+            )
             if answer["outcome"] != "needsHost":
                 return _outcome(answer)
             ask = answer["ask"]
@@ -135,7 +145,14 @@ class JsRuntime:
         )
 
     def _run(
-        self, module_id: str, handler: str, payload: str, auth_type: str | None, env: dict[str, Any]
+        self,
+        module_id: str,
+        handler: str,
+        payload: str,
+        auth_type: str | None,
+        *,
+        env: dict[str, Any],
+        variables_json: str | None,
     ) -> dict[str, Any]:
         """One bounded evaluation; a limit it hits ends it as a `Code` error that says which."""
         context = self._thread_context()
@@ -144,7 +161,7 @@ class JsRuntime:
         context.context.set_time_limit(self._time_limit)
         try:
             text = context.context.get("__invoke")(
-                module_id, handler, payload, auth_type, json.dumps(env)
+                module_id, handler, payload, auth_type, json.dumps(env), variables_json
             )
         except quickjs.JSException as error:
             return _failure(str(error))

@@ -352,7 +352,31 @@ const __modules = {};
 
 // Runs one handler of one module and answers in JSON: its value, how it ended, or what it needs
 // the host to answer first. `env` is the invocation's clock reading, random seed and answers.
-function __invoke(moduleId, handler, contextJson, authType, envJson) {
+// `ctx.info.variables` are the request's variables, the same for each of its fields: they come
+// as one JSON text per request, read only by a handler that looks at them.
+function __withVariables(info, variablesJson) {
+  let variables;
+  let parsed = false;
+  const { fieldName, parentTypeName, ...rest } = info;
+  return {
+    fieldName,
+    parentTypeName,
+    get variables() {
+      if (!parsed) {
+        variables = JSON.parse(variablesJson);
+        parsed = true;
+      }
+      return variables;
+    },
+    set variables(value) {
+      variables = value;
+      parsed = true;
+    },
+    ...rest,
+  };
+}
+
+function __invoke(moduleId, handler, contextJson, authType, envJson, variablesJson) {
   const env = JSON.parse(envJson);
   __state.errors = [];
   __state.extensions = {};
@@ -361,6 +385,7 @@ function __invoke(moduleId, handler, contextJson, authType, envJson) {
   __state.random = seededRandom(env.seed);
   __state.offsets = env.offsets;
   const ctx = JSON.parse(contextJson);
+  if (variablesJson !== null && ctx.info) ctx.info = __withVariables(ctx.info, variablesJson);
   const answer = (outcome) =>
     JSON.stringify({
       ...outcome,

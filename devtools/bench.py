@@ -52,6 +52,7 @@ REQUEST_POLL_SECONDS = 0.1
 MODEL = json.loads((REPO / "handlers" / "domain" / "model.json").read_text())
 IDLE_SECONDS = {"small": 10, "large": 30}
 IMPORT_RUNS = 3
+REFERENCE_ROUNDS, REFERENCE_TRIES = 300, 5
 KILL_AFTER_SECONDS = 3.0
 SETTLED_SECONDS = 3.0
 """Idle for this long, the cloud has done its quiet-time tidying (it starts after 2 s)."""
@@ -446,6 +447,27 @@ def measure_kill(cloud: Cloud, apis: list[Api], slots: Slots) -> tuple[Cloud, di
     }
 
 
+def machine_reference() -> float:
+    """Milliseconds of CPU for a fixed piece of pure Python (JSON and dicts, as the cloud's work
+    is), best of a few: the machine's speed at that moment, which drifts on a shared host, so a
+    run's figures can be read against it."""
+    document = {
+        f"k{n}": {"S": "x" * n, "N": str(n), "L": [n, n / 3, None, True]} for n in range(60)
+    }
+
+    def work() -> None:
+        for _ in range(REFERENCE_ROUNDS):
+            json.loads(json.dumps(document))
+            sorted(document.items(), key=lambda pair: pair[1]["N"])
+
+    times = []
+    for _ in range(REFERENCE_TRIES):
+        began = time.thread_time()
+        work()
+        times.append((time.thread_time() - began) * 1000)
+    return min(times)
+
+
 def measure_idle(cloud: Cloud, seconds: float) -> float:
     """% of one core the cloud used while nobody called it."""
     before = cloud.cpu_seconds()
@@ -471,6 +493,7 @@ def settle(cloud: Cloud) -> None:
 def run_scenarios(cloud: Cloud, size: str, apis: list[Api], slots: Slots, rows: dict) -> None:
     settle(cloud)  # what publishing the slots started (their fan-out) is done
     rows["items"].values[size] = cloud.items()
+    rows["reference"].values[size] = machine_reference()
     reads = measure_reads(apis[0], slots.reads_venue)
     rows["reads"].values[size], rows["reads99"].values[size] = reads
     rows["book"].values[size], rows["book99"].values[size] = measure_bookings(apis[0], slots)
@@ -569,6 +592,7 @@ def main() -> int:
     began = time.monotonic()
     rows = {
         "items": Row("items in the table", "", "items", flat=False),
+        "reference": Row("machine speed: a fixed Python workload", "", "ms"),
         "reads": Row("venueSlots (100 slots) p50", "< 25 ms", "ms"),
         "reads99": Row("venueSlots (100 slots) p99", "< 80 ms", "ms"),
         "book": Row("bookSlot, one at a time, p50", "< 40 ms", "ms"),

@@ -398,7 +398,13 @@ function __invoke(moduleId, handler, contextJson, authType, envJson, variablesJs
     return answer({ outcome: "value", value: value === undefined ? null : value });
   } catch (thrown) {
     if (thrown instanceof NeedsHost) return JSON.stringify({ outcome: "needsHost", ask: thrown.ask });
-    if (thrown === null || thrown === undefined) return JSON.stringify({ outcome: "outOfMemory" });
+    // QuickJS hands a catch a null for an allocation that failed, or, when the failure came
+    // while it built an error, its own InternalError.
+    const outOfMemory =
+      thrown === null ||
+      thrown === undefined ||
+      (thrown?.name === "InternalError" && thrown?.message === "out of memory");
+    if (outOfMemory) return JSON.stringify({ outcome: "outOfMemory" });
     if (thrown instanceof EarlyReturn) {
       return answer({ outcome: "earlyReturn", value: thrown.value ?? null });
     }

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from jsonpath_ng.parser import JsonPathParser
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
@@ -263,3 +264,35 @@ def test_a_callback_task_keeps_its_timer_and_times_out_at_its_deadline(machine):
     result = start_sync_execution(arn, {})
     assert result["status"] == "FAILED" and result["error"] == "States.Timeout"
     assert time.monotonic() - began < 5  # at its deadline, not whenever no answer comes
+
+
+def test_an_express_execution_keeps_no_history_and_a_standard_one_keeps_it(machine):
+    """AWS keeps no history of an Express execution (GetExecutionHistory refuses them), so
+    none is built: no event made, no state's input serialized for one."""
+    made = []
+    build = EventManager._create_history_event
+    with mock.patch.object(
+        EventManager,
+        "_create_history_event",
+        staticmethod(lambda **kwargs: (made.append(kwargs["event_type"]), build(**kwargs))[1]),
+    ):
+        assert start_sync_execution(machine(ECHO), {"n": 1})["output"] == {"n": 1}
+        assert made == []
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        standard = machine(ECHO, "STANDARD")
+        arn = sfn.start_execution(stateMachineArn=standard, input='{"n": 2}')["executionArn"]
+        for _ in range(100):
+            if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                break
+            time.sleep(0.02)
+        history = sfn.get_execution_history(executionArn=arn)["events"]
+    kinds = [event["type"] for event in history]
+    assert kinds == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert made == kinds
+    entered = history[1]["stateEnteredEventDetails"]
+    assert json.loads(entered["input"]) == {"n": 2}

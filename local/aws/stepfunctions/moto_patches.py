@@ -13,6 +13,13 @@ state: that lives in the execution's environment), copies JSON as JSON, silences
 logging of every error a state catches, and signals each execution's end
 (`wait_for_execution`) so a synchronous caller need not poll.
 
+Express executions keep no history on AWS (GetExecutionHistory refuses them; only a logging
+configuration's CloudWatch Logs sees their events), yet moto builds one for each, every state's
+input and output serialized twice into it; and it hands its interpreter every machine's type as
+STANDARD (`sm_type` is never set from the type asked for). With the machine's own type, an
+Express execution with no logging session (`_UnrecordedHistory`) numbers its events as moto
+does and keeps none of them.
+
 It also runs every task state on a thread of its own, to time it out: a thread started and
 joined per state (~0.1 ms of CPU each, four per booking). A request-response task (an SDK call,
 a Lambda invoke: no `.sync`, no `.waitForTaskToken`) now runs on the execution's own thread, and
@@ -37,6 +44,8 @@ from unittest import mock
 
 import boto3
 from botocore.exceptions import UnknownServiceError
+from moto.stepfunctions.models import StateMachineInstance
+from moto.stepfunctions.parser.api import StateMachineType
 from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
@@ -48,8 +57,13 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
     LambdaResource,
     ServiceResource,
 )
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval import environment as moto_environment
 from moto.stepfunctions.parser.asl.eval import states as moto_states
+from moto.stepfunctions.parser.asl.eval.event.event_manager import (
+    EventHistoryContext,
+    EventManager,
+)
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
@@ -159,6 +173,64 @@ def inline_request_response_tasks() -> Iterator[None]:
         yield
 
 
+class _UnrecordedHistory(EventManager):
+    """An Express execution's events: numbered as moto numbers them, and not kept."""
+
+    def add_event(
+        self,
+        context: EventHistoryContext,
+        event_type: Any,
+        event_details: Any = None,
+        timestamp: Any = None,
+        update_source_event_id: bool = True,
+    ) -> int:
+        with self._mutex:
+            event_id: int = self._event_id_gen.get()
+            context.last_published_event_id = event_id
+            if update_source_event_id:
+                context.source_event_id = event_id
+            return event_id
+
+
+_MACHINE_TYPE = property(lambda machine: machine.type, lambda machine, _ignored: None)
+"""A state machine's type as its interpreter reads it (`sm_type`): the type it was made with."""
+
+
+def _unrecorded(env: Any) -> bool:
+    return isinstance(env.event_manager, _UnrecordedHistory)
+
+
+@contextmanager
+def unrecorded_express_history() -> Iterator[None]:
+    environment = ExecutionWorker._get_evaluation_environment
+    entered = CommonStateField._get_state_entered_event_details
+    exited = CommonStateField._get_state_exited_event_details
+
+    def evaluation_environment(worker: ExecutionWorker) -> Any:
+        env = environment(worker)
+        express = worker._evaluation_details.state_machine_details.typ == StateMachineType.EXPRESS
+        if express and worker._cloud_watch_logging_session is None:
+            env.event_manager = _UnrecordedHistory()
+        return env
+
+    def entered_details(state: CommonStateField, env: Any) -> Any:
+        return None if _unrecorded(env) else entered(state, env)
+
+    def exited_details(state: CommonStateField, env: Any) -> Any:
+        if _unrecorded(env):
+            env.variable_store.reset_tracing()  # what building the details also does
+            return None
+        return exited(state, env)
+
+    with (
+        mock.patch.object(StateMachineInstance, "sm_type", _MACHINE_TYPE, create=True),
+        mock.patch.object(ExecutionWorker, "_get_evaluation_environment", evaluation_environment),
+        mock.patch.object(CommonStateField, "_get_state_entered_event_details", entered_details),
+        mock.patch.object(CommonStateField, "_get_state_exited_event_details", exited_details),
+    ):
+        yield
+
+
 @contextmanager
 def step_functions_interpreter() -> Iterator[None]:
     clients: dict[tuple[Any, ...], Any] = {}
@@ -192,6 +264,7 @@ def step_functions_interpreter() -> Iterator[None]:
             ExitStack() as copying,
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
             inline_request_response_tasks(),
+            unrecorded_express_history(),
         ):
             for module in _COPYING_MODULES:
                 copying.enter_context(mock.patch.object(module, "copy", _JSON_COPYING))

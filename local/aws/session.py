@@ -19,6 +19,7 @@ from local.aws.dynamodb.in_process import answering_in_process
 from local.aws.dynamodb.moto_patches import (
     indexed_tables,
     item_level_transactions,
+    items_sized_once,
     serialized_dynamodb,
 )
 from local.aws.moto_core import listing_actions_once, untracked_models
@@ -35,6 +36,7 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         indexed_tables(),
         parsing_once(),
         item_level_transactions(),
+        items_sized_once(),
         serialized_dynamodb(),
         step_functions_interpreter(),
         verified_srp(),

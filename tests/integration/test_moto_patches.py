@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import StreamRecord
 
 from local.aws.awslambda.runtime import LambdaRuntime
@@ -83,6 +83,36 @@ def test_a_transaction_costs_the_same_in_a_large_table(dynamodb):
     # Not a timing assertion: the figure is reported; correctness is the other test's.
     print(f"transaction at 2,000 items: {per_transaction * 1000:.1f} ms")
     assert dynamodb.get_item(TableName="t", Key={"pk": {"S": "tx-19"}, "sk": {"S": "META"}})["Item"]
+
+
+def test_an_item_is_sized_once_not_once_per_attribute(dynamodb, monkeypatch):
+    """moto summed the whole item each time it set one attribute: 43 attributes, 948 sizes."""
+    sizes = [0]
+    original = DynamoType.size
+
+    def counted(value: DynamoType) -> int:
+        sizes[0] += 1
+        return original(value)
+
+    monkeypatch.setattr(DynamoType, "size", counted)
+    wide = {**item("wide"), **{f"a{n}": {"S": "x" * 10} for n in range(40)}}
+    dynamodb.put_item(TableName="t", Item=wide)
+    assert 43 <= sizes[0] <= 2 * 43
+    stored = dynamodb.get_item(TableName="t", Key={"pk": {"S": "wide"}, "sk": {"S": "META"}})
+    assert list(stored["Item"]) == list(wide)
+
+
+@pytest.mark.parametrize("last", [True, False], ids=["large-last", "large-first"])
+def test_an_item_over_the_size_limit_is_refused_whole(dynamodb, last):
+    halves = {"a": {"S": "x" * 210_000}, "b": {"S": "y" * 210_000}}
+    small = {"c": {"N": "1"}}
+    attributes = {**small, **halves} if last else {**halves, **small}
+    with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+        dynamodb.put_item(TableName="t", Item={**item("big"), **attributes})
+    key = {"pk": {"S": "big"}, "sk": {"S": "META"}}
+    assert "Item" not in dynamodb.get_item(TableName="t", Key=key)
+    dynamodb.put_item(TableName="t", Item={**item("big"), "a": halves["a"], **small})
+    assert dynamodb.get_item(TableName="t", Key=key)["Item"]["a"] == halves["a"]
 
 
 def test_repeated_requests_list_no_class_methods_again(dynamodb, monkeypatch):

@@ -14,6 +14,8 @@
   (`full_table_reads`), so a regression shows as a number, not a slowdown.
 - Streams: moto keeps every record for good; `expire_stream_records` drops what is past the
   service's 24 hours (the saved state calls it as it writes a new base).
+- Item size: moto sums the size of a whole item each time it sets one attribute, so building
+  an item costs the square of its attribute count; `items_sized_once` checks a new item once.
 
 Beside these: calls from inside the process skip moto's serializer and botocore's parser
 (`in_process`), and expressions are parsed once per shape (`expressions`).
@@ -36,7 +38,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
@@ -147,6 +149,26 @@ def indexed_tables() -> Iterator[None]:
         mock.patch.object(Table, "all_items", counted(every_item)),
         mock.patch.object(Table, "has_idx_items", counted(indexed_items)),
     ):
+        yield
+
+
+@contextmanager
+def items_sized_once() -> Iterator[None]:
+    """A new item's attributes go in unchecked, but the last, which moto's own check measures
+    against the whole item. That is the largest of the sums moto checks one attribute at a
+    time (each adds a size to the one before), so the item passes exactly when moto's steps
+    all pass, and a 15-attribute item costs 18 µs, not 180."""
+
+    def init(item: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict) -> None:
+        item.hash_key, item.range_key = hash_key, range_key
+        item.attrs = LimitedSizeDict()
+        converted = [(name, DynamoType(value)) for name, value in attrs.items()]
+        if converted:
+            dict.update(item.attrs, converted[:-1])
+            name, value = converted[-1]
+            item.attrs[name] = value
+
+    with mock.patch.object(Item, "__init__", init):
         yield
 
 

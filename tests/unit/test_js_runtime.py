@@ -1,5 +1,6 @@
 """The `@aws-appsync/utils` runtime as resolver code sees it, run in QuickJS."""
 
+import random
 import re
 import threading
 
@@ -176,6 +177,14 @@ def test_ids_differ_between_calls_and_invocations(js):
     )
     assert first[2][:10] == second[2][:10] == clock  # the clock's 48 bits, then 80 random ones
     assert first[2][10:] != second[2][10:]
+
+
+def test_an_invocation_reads_its_random_seed_from_the_os_once(js, monkeypatch):
+    reads = []
+    original = random._urandom  # what `secrets` reads the OS with
+    monkeypatch.setattr(random, "_urandom", lambda n: reads.append(n) or original(n))
+    assert len(set(run(js, "return [util.autoId(), util.autoId()];").value)) == 2
+    assert reads == [16]
 
 
 def test_a_handler_that_runs_too_long_is_stopped_and_the_runtime_stays_usable():

@@ -5,6 +5,7 @@ keep each one, and look through all of them on every start)."""
 import json
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -14,6 +15,7 @@ from botocore.exceptions import ClientError
 from jsonpath_ng.parser import JsonPathParser
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
@@ -21,7 +23,7 @@ from moto.stepfunctions.parser.utils import TMP_THREADS
 from local.aws.awslambda.runtime import LambdaRuntime
 from local.aws.moto_core import MOTO_CONFIG
 from local.aws.session import local_aws
-from local.aws.stepfunctions.moto_patches import json_copy
+from local.aws.stepfunctions.moto_patches import json_copy, wait_for_execution
 from local.aws.stepfunctions.sync_executions import ExecutionTimeout, start_sync_execution
 
 REGION = "us-east-1"
@@ -115,6 +117,51 @@ SHAPE = {
         }
     },
 }
+
+
+def test_a_definition_is_parsed_once_to_make_describe_and_run_its_machine(machine, monkeypatch):
+    """moto parsed it (~0.3 s) to validate it, to describe the machine or an execution (for its
+    variable references), and to run each execution."""
+    parses = []
+    original = ASLParser.state_machine
+    monkeypatch.setattr(ASLParser, "state_machine", lambda p: parses.append(1) or original(p))
+    arn = machine(SHAPE, "STANDARD")
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for n in (1, 2):
+        started = sfn.start_execution(
+            stateMachineArn=arn, name=f"run-{n}", input=json.dumps({"n": n, "m": 1})
+        )
+        assert wait_for_execution(started["executionArn"], timeout=10)
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+        assert json.loads(described["output"])["out"] == {"sum": n + 1, "n": n}
+    assert sfn.describe_state_machine(stateMachineArn=arn)["definition"] == json.dumps(SHAPE)
+    assert len(parses) == 1
+
+
+def test_a_definition_that_does_not_parse_is_refused_as_invalid_each_time(machine, monkeypatch):
+    """With its code: moto's interpreter raised its errors with none."""
+    parses = []
+    original = ASLParser.state_machine
+    monkeypatch.setattr(ASLParser, "state_machine", lambda p: parses.append(1) or original(p))
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            machine({"StartAt": "Nowhere", "States": {"Here": "not a state"}})
+        assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+        assert "not a state" in refused.value.response["Error"]["Message"]
+    assert len(parses) == 2
+
+
+def test_an_execution_started_without_a_name_is_given_one_of_its_own(machine):
+    """As on AWS, a UUID; moto named every one "None", the same execution again."""
+    arn = machine(SHAPE, "STANDARD")
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    runs = [sfn.start_execution(stateMachineArn=arn, input='{"n": 1, "m": 2}') for _ in range(2)]
+    names = [run["executionArn"].rsplit(":", 1)[1] for run in runs]
+    assert names[0] != names[1] and all(uuid.UUID(name) for name in names)
+    for run in runs:
+        assert wait_for_execution(run["executionArn"], timeout=10)
+        described = sfn.describe_execution(executionArn=run["executionArn"])
+        assert described["status"] == "SUCCEEDED" and described["name"] in names
 
 
 def test_later_executions_parse_no_path_again(machine, monkeypatch):

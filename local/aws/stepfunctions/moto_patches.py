@@ -3,15 +3,21 @@
 Moto's interpreter makes a new boto3 client for every task it runs; creating
 clients from boto3's default session is not thread-safe ("dictionary changed size during
 iteration" under concurrent executions) and costs tens of milliseconds each.
-It also parses the definition again (ANTLR, in pure Python: ~0.5 s) for every execution, and
+It also parses the definition again (ANTLR, in pure Python: ~0.3 s) for every execution, to
+validate it when a machine is made, and to describe the machine or any of its executions; and
 every JSONPath again (~1 ms) each time a state reads one, or writes its result to one (with
 a parser it builds anew each time). Between states it deep-copies the data with
 `copy.deepcopy`, which is slow for what is always JSON.
 `step_functions_interpreter` hands it one client per (service, region), made under a lock,
-parses each definition and each JSONPath once (parsed programs and paths keep no execution
-state: that lives in the execution's environment), copies JSON as JSON, silences its
-logging of every error a state catches, and signals each execution's end
-(`wait_for_execution`) so a synchronous caller need not poll.
+parses each definition once for all of those and each JSONPath once (parsed programs, trees
+and paths keep no execution state: that lives in the execution's environment), copies JSON
+as JSON, silences its logging of every error a state catches, and signals each execution's
+end (`wait_for_execution`) so a synchronous caller need not poll.
+
+StartExecution without a name gets a UUID for one on AWS; moto names it "None", so a second
+nameless start is that same execution again (same input) or "already exists" (another). And
+the errors moto's interpreter raises (InvalidDefinition, ValidationException, …) name their
+code where moto's error class does not look for it: a client saw an error with no code.
 
 Express executions keep no history on AWS (GetExecutionHistory refuses them; only a logging
 configuration's CloudWatch Logs sees their events), yet moto builds one for each, every state's
@@ -36,6 +42,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from types import SimpleNamespace
@@ -44,7 +51,9 @@ from unittest import mock
 
 import boto3
 from botocore.exceptions import UnknownServiceError
+from moto.core.exceptions import AWSError
 from moto.stepfunctions.models import StateMachineInstance
+from moto.stepfunctions.parser import api as moto_api
 from moto.stepfunctions.parser.api import StateMachineType
 from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
@@ -69,11 +78,15 @@ from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 # Parsed definitions and paths hold no execution state, so they are shared across sessions.
 _parse_path = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
 _parse_result_path = functools.lru_cache(maxsize=4096)(moto_result_path.parse)
-_programs: dict[str, Any] = {}
+_ORIGINAL_PARSE = AmazonStateLanguageParser.parse
+_parses: dict[str, tuple[Any, Any]] = {}
+"""Definition → moto's parse of it: the program it runs and the syntax tree analysers read
+(neither keeps execution state: that lives in each execution's environment)."""
 _COPYING_MODULES = (
     moto_states,
     moto_environment,
@@ -100,7 +113,7 @@ def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
 
 _JSON_COPYING = SimpleNamespace(deepcopy=json_copy, copy=copy.copy)
 _TASK_SERVICE = re.compile(r"arn:aws:states:::(?:aws-sdk:)?([a-z0-9-]+):")
-_programs_lock = threading.Lock()
+_parses_lock = threading.Lock()
 
 
 _inline = threading.local()
@@ -244,7 +257,12 @@ def step_functions_interpreter() -> Iterator[None]:
             return clients[key]
 
     def program(worker: ExecutionWorker) -> Any:
-        return parsed_definition(worker._evaluation_details.state_machine_details.definition)
+        return parsed(worker._evaluation_details.state_machine_details.definition)[0]
+
+    start = StepFunctionsParserBackend.start_execution
+
+    def start_named(backend: Any, arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return start(backend, arn, str(uuid.uuid4()) if name is None else name, *args, **kwargs)
 
     terminated = BaseExecutionWorkerCommunication.terminated
 
@@ -258,36 +276,51 @@ def step_functions_interpreter() -> Iterator[None]:
     try:
         with (
             mock.patch.object(moto_boto_client, "boto3", SimpleNamespace(client=client)),
+            mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parsed)),
             mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", program),
+            mock.patch.object(StepFunctionsParserBackend, "start_execution", start_named),
             mock.patch.object(moto_json_path, "parse", _parse_path),
             mock.patch.object(moto_result_path, "parse", _parse_result_path),
-            ExitStack() as copying,
+            ExitStack() as each,
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated", signal_end),
             inline_request_response_tasks(),
             unrecorded_express_history(),
         ):
             for module in _COPYING_MODULES:
-                copying.enter_context(mock.patch.object(module, "copy", _JSON_COPYING))
+                each.enter_context(mock.patch.object(module, "copy", _JSON_COPYING))
+            for error in _interpreter_errors():
+                each.enter_context(mock.patch.object(error, "TYPE", error.code))
             yield
     finally:
         logger.setLevel(level)
 
 
+def _interpreter_errors() -> list[type[AWSError]]:
+    """The API errors of moto's interpreter: each names its code as `code`, which moto's
+    `AWSError` overwrites with the HTTP status, and leaves `TYPE`, the code it sends, unset."""
+    return [
+        error
+        for error in vars(moto_api).values()
+        if isinstance(error, type) and issubclass(error, AWSError) and error is not AWSError
+    ]
+
+
 def warm_up_definition(definition: str, region: str) -> None:
     """What an execution of `definition` would first wait for: its parse (~0.5 s) and the
     clients of the services its tasks call (tens of milliseconds each)."""
-    parsed_definition(definition)
+    parsed(definition)
     for service in sorted(set(_TASK_SERVICE.findall(definition))):
         with contextlib.suppress(UnknownServiceError):
             moto_boto_client.boto_client_for(region, service)
 
 
-def parsed_definition(definition: str) -> Any:
-    """A state machine definition as moto's interpreter runs it, parsed once."""
-    with _programs_lock:
-        if definition not in _programs:
-            _programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
-        return _programs[definition]
+def parsed(definition: str) -> tuple[Any, Any]:
+    """moto's parse of a state machine definition, made once; one that does not parse raises
+    moto's error each time."""
+    with _parses_lock:
+        if definition not in _parses:
+            _parses[definition] = _ORIGINAL_PARSE(definition)
+        return _parses[definition]
 
 
 _execution_ends: dict[str, threading.Event] = {}

@@ -277,6 +277,24 @@ def test_request_response_tasks_run_on_the_execution_s_own_thread(machine, table
     assert len(items) == 4
 
 
+def test_a_machine_without_a_timeout_runs_on_its_execution_s_thread(machine):
+    """moto started a thread per execution for the program, to time it out; without a
+    `TimeoutSeconds` there is nothing to time out, and one thread (the execution's) is all."""
+    arn = machine(ECHO)
+    start_sync_execution(arn, {})
+    assert _threads_started(lambda: start_sync_execution(arn, {"n": 1})) == 1
+
+
+def test_a_machine_past_its_timeout_seconds_times_out(machine):
+    arn = machine(
+        {**SLOW, "TimeoutSeconds": 1, "States": {"Nap": {**SLOW["States"]["Nap"], "Seconds": 3}}}
+    )
+    began = time.monotonic()
+    result = start_sync_execution(arn, {})
+    assert result["status"] == "TIMED_OUT", result
+    assert 0.9 < time.monotonic() - began < 2.5
+
+
 def test_a_request_response_task_past_its_timeout_still_times_out(machine, table):
     arn = machine(_put_items(table, 1, timeout=1))
     original = DynamoDBBackend.put_item

@@ -32,7 +32,8 @@ a Lambda invoke: no `.sync`, no `.waitForTaskToken`) now runs on the execution's
 its `TimeoutSeconds` is judged when it returns: the same `States.Timeout`, reported when the
 call ends instead of at the deadline (the call would have run on regardless, as on AWS).
 Callback and `.sync` tasks, and every other state, keep moto's timer thread: they can wait
-without end.
+without end. Likewise the program: moto runs it on a thread of its own only to stop waiting at
+the machine's `TimeoutSeconds`; a machine without one runs on the execution's own thread.
 """
 
 import contextlib
@@ -57,6 +58,8 @@ from moto.stepfunctions.parser import api as moto_api
 from moto.stepfunctions.parser.api import StateMachineType
 from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -167,6 +170,7 @@ def _request_response(state: ExecutionState) -> bool:
 
 @contextmanager
 def inline_request_response_tasks() -> Iterator[None]:
+    """Request-response tasks, and programs without a timeout, on the execution's thread."""
     original = ExecutionState._evaluate_with_timeout
 
     def evaluate(state: ExecutionState, env: Any) -> None:
@@ -178,7 +182,17 @@ def inline_request_response_tasks() -> Iterator[None]:
         finally:
             _inline.active = outer
 
+    program_eval = Program.eval
+
+    def run_program(program: Program, env: Any) -> None:
+        timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
+        if timeout is not None:  # moto's own reading of it
+            return program_eval(program, env)
+        env.next_state_name = program.start_at.start_at_name
+        return EvalComponent.eval(program, env)
+
     with (
+        mock.patch.object(Program, "eval", run_program),
         mock.patch.object(ExecutionState, "_evaluate_with_timeout", evaluate),
         mock.patch.object(execute_state, "Thread", _thread),
         mock.patch.object(execute_state, "threading", SimpleNamespace(Event=_event)),

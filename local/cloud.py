@@ -111,10 +111,17 @@ class LocalCloud:
         self.resumed = False
         self._streams: dict[str, StreamMapping] = {}
         self._users: list[dict[str, Any]] = []
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
 
     def client(self, service: str) -> Any:
-        """An in-process client of the local AWS."""
-        return boto3.client(service, region_name=self.region)
+        """The in-process client of the local AWS for `service`, made once: provisioning asked
+        for one 69 times on a start (~20 ms each), and boto3's default session is not safe to
+        make clients from in several threads at once (a client is safe to share)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=self.region)
+            return self._clients[service]
 
     def start(self) -> dict[str, Any]:
         try:

@@ -1,6 +1,7 @@
 """The local cloud's provisioning backend: the dev stack created in moto (in-process), with moto's
 ids and ARNs as the outputs the program sees — and the saga running on what it created."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -11,6 +12,7 @@ from domain.entities import Slot
 from domain.instants import format_instant
 from local.aws.awslambda.runtime import LambdaRuntime
 from local.aws.stepfunctions.sync_executions import start_sync_execution
+from local.cloud import LocalCloud
 from local.pulumi import engine
 from local.pulumi.provisioning import ProvisioningBackend
 from support import REPO, new_slot_id
@@ -173,3 +175,16 @@ def test_the_alarms_dashboard_and_alert_topic_are_moto_s(cloud):
     assert attributes["KmsMasterKeyId"] == "alias/aws/sns"
     body = client("cloudwatch").get_dashboard(DashboardName=deployment.outputs["dashboardName"])
     assert "Bookings per minute" in body["DashboardBody"]
+
+
+def test_the_cloud_makes_one_client_per_service_for_all_its_threads(tmp_path, monkeypatch):
+    """Provisioning asks for a client per resource (69 on a start); boto3's default session is
+    not safe to make clients from in several threads at once."""
+    made = []
+    monkeypatch.setattr(boto3, "client", lambda service, **_: made.append(service) or object())
+    cloud = LocalCloud(tmp_path, "dev")
+    cloud.region = REGION
+    with ThreadPoolExecutor(8) as pool:
+        clients = list(pool.map(cloud.client, ["iam", "logs"] * 20))
+    assert sorted(made) == ["iam", "logs"]
+    assert len({id(c) for c in clients}) == 2 and clients[0] is cloud.client("iam")

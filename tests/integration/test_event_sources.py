@@ -6,11 +6,13 @@ import json
 import time
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
 from moto.events.models import EventPattern
 
+from local.aws.awslambda import event_sources
 from local.aws.awslambda.event_sources import StreamMapping
 from local.aws.awslambda.runtime import FunctionSpec
 from local.aws.dynamodb.ttl import TtlExpiry
@@ -227,6 +229,12 @@ def test_a_record_waiting_in_the_batching_window_is_filtered_once(running, monke
         return original(node, *args)
 
     monkeypatch.setattr(EventPattern, "_flatten_dict", staticmethod(counted))
+    copies = []
+    counted_dumps = SimpleNamespace(
+        dumps=lambda value, **options: copies.append(1) or json.dumps(value, **options),
+        loads=json.loads,
+    )
+    monkeypatch.setattr(event_sources, "json", counted_dumps)
     windowed = StreamMapping(
         inputs={**mapping.inputs, "maximumBatchingWindowInSeconds": 5, "batchSize": 10},
         streams=mapping.streams,
@@ -237,5 +245,7 @@ def test_a_record_waiting_in_the_batching_window_is_filtered_once(running, monke
     for _ in range(3):
         assert windowed.pump() is not None  # two changes gathered, the window still open
     assert sorted(judged) == sorted(set(judged)) and len(judged) == 3  # each record, once
+    assert copies == []  # and as it was delivered: no copy through JSON first
+    monkeypatch.setattr(event_sources, "json", json)
     assert windowed.poll() == 2
     assert [p["slotId"] for p in realtime.endpoint.published] == [slot.slot_id]

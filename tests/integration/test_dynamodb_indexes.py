@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import Table
 
 from local.aws.awslambda.runtime import LambdaRuntime
@@ -226,3 +227,34 @@ def _table(name: str) -> Table:
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(name)
+
+
+def test_a_page_is_sized_once_per_item_and_copied_without_copy_s_dispatch(cloud_env, monkeypatch):
+    """Counters, not a clock: each item a page visits is sized once (moto's loop sized each
+    item it kept twice) and copied as moto copies it, not through `copy.deepcopy` (two thirds
+    of the copy's cost)."""
+    client = cloud_env
+    create(client, "page")
+    try:
+        for n in range(30):
+            item = {"pk": {"S": "p"}, "sk": {"S": f"s{n:02d}"}, "tags": {"SS": ["x", str(n)]}}
+            client.put_item(TableName="page", Item=item)
+        sizes, deep_copies = [], []
+        original_size = Item.size
+        monkeypatch.setattr(Item, "size", lambda item: sizes.append(1) or original_size(item))
+        original_copy = Item.__deepcopy__
+        monkeypatch.setattr(
+            Item,
+            "__deepcopy__",
+            lambda item, memo: deep_copies.append(1) or original_copy(item, memo),
+        )
+        page = client.query(
+            TableName="page",
+            KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+            ExpressionAttributeValues={":p": {"S": "p"}, ":s": {"S": "s1"}},
+        )
+        assert [i["sk"]["S"] for i in page["Items"]] == [f"s1{n}" for n in range(10)]
+        assert page["Items"][3]["tags"] == {"SS": ["x", "13"]}
+        assert len(sizes) <= 10 + 1 and deep_copies == []  # and the one past the page
+    finally:
+        client.delete_table(TableName="page")

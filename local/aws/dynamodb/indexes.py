@@ -7,16 +7,16 @@ the table and for each global secondary index), and the items in order of their 
 Every write of moto's that changes an item (put, update, delete, and a cancelled transaction's
 restore) re-indexes the one key it wrote.
 
-`query` walks the index from the page's start and visits only that page's items, then finishes
-as moto does (the same copies, projection, filter and `LastEvaluatedKey`), so its answers are
-moto's. What it cannot answer from an index — legacy `KeyConditions` filters, multi-attribute
-keys, a GSI without a sort key, a malformed start key — goes to moto's own `query`.
+`query` walks the index from the page's start and visits only that page's items, sizing each
+once, then finishes as moto does (the same copies, made without `copy`'s dispatch; projection,
+filter and `LastEvaluatedKey`), so its answers are moto's. What it cannot answer from an index
+(legacy `KeyConditions` filters, multi-attribute keys, a GSI without a sort key, a malformed
+start key) goes to moto's own `query`.
 
 Every read and write of the indexes happens under the lock that serializes moto's item
 operations (`moto_patches.DYNAMODB_LOCK`).
 """
 
-import copy
 import inspect
 import threading
 import weakref
@@ -30,6 +30,7 @@ from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
 from sortedcontainers import SortedList
 
 from local.aws import wakeups
+from local.aws.dynamodb.items import item_copy
 
 Primary = tuple[Any, Any]
 """A table key as plain values: (hash, range or None)."""
@@ -277,7 +278,8 @@ class _Plan:
         last_evaluated_key = None
         for position in _positions(sorts, start, query.forward, comparison, query.range_objs):
             item = self.index.item(self.entries.keys[(self.partition, sorts[position])])
-            if len(results) == query.limit or size + item.size() > RESULT_SIZE_LIMIT:
+            item_size = item.size()
+            if len(results) == query.limit or size + item_size > RESULT_SIZE_LIMIT:
                 last_evaluated_key = self.table._get_last_evaluated_key(
                     results[-1], query.index_name
                 )
@@ -285,9 +287,9 @@ class _Plan:
             if comparison and not self._in_range(item, comparison, query.range_objs):
                 continue
             results.append(item)
-            size += item.size()
+            size += item_size
         scanned = len(results)
-        results = copy.deepcopy(results)
+        results = [item_copy(item) for item in results]
         if query.index_name:
             secondary = self.table.get_index(query.index_name)
             results = [secondary.project(r) for r in results]

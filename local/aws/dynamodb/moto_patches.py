@@ -43,6 +43,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 from local.aws.dynamodb import indexes as dynamodb_indexes
+from local.aws.dynamodb.items import item_copy
 
 _ITEM_OPERATIONS = (
     "get_item",
@@ -227,7 +228,7 @@ def _snapshot(backend: DynamoDBBackend, entry: dict[str, Any]) -> tuple | None:
         current = partition
     else:
         current = partition.get(range_value) if partition else None
-    return table, hash_value, range_value, copy.deepcopy(current)
+    return table, hash_value, range_value, None if current is None else item_copy(current)
 
 
 def _restore(table: Table, hash_value: Any, range_value: Any, item: Any) -> None:

@@ -20,6 +20,7 @@ from local.aws.dynamodb.moto_patches import (
     indexed_tables,
     item_level_transactions,
     items_sized_once,
+    plain_data_as_is,
     serialized_dynamodb,
 )
 from local.aws.moto_core import listing_actions_once, untracked_models
@@ -37,6 +38,7 @@ def local_aws(runtime: LambdaRuntime) -> Iterator[None]:
         parsing_once(),
         item_level_transactions(),
         items_sized_once(),
+        plain_data_as_is(),
         serialized_dynamodb(),
         step_functions_interpreter(),
         verified_srp(),

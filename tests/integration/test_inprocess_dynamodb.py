@@ -3,12 +3,14 @@ gives them â€” items of every attribute type, errors with their modeled fields â
 serializing a response for them."""
 
 import copy
+import sys
 import time
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
+from moto.dynamodb.models.utilities import dynamo_to_dict
 from moto.server import ThreadedMotoServer
 
 from local.aws.appsync.gateway.server import free_port
@@ -166,3 +168,33 @@ def _records(streams, arn: str) -> list:
         StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
     return streams.get_records(ShardIterator=iterator)["Records"]
+
+
+def test_moto_s_conversion_of_an_answer_leaves_plain_data_as_it_is(region):
+    """A counter, not a clock: moto turned every string, number, map and list of an answer into
+    plain data one call each, asking each whether it was a date, an attribute value or a model;
+    now it is called for the attribute values alone."""
+    conversions = []
+
+    def count(frame, event, _arg):
+        if event == "call" and frame.f_code is dynamo_to_dict.__code__:
+            conversions.append(1)
+
+    with mock_aws(config=MOTO_CONFIG), local_aws(LambdaRuntime()):
+        client = boto3.client("dynamodb", region_name=region)
+        create_plain_table(client, keys=("pk", "sk"))
+        for n in range(12):
+            client.put_item(TableName="t", Item={**key(n), **ITEM})
+        sys.setprofile(count)
+        try:
+            page = client.query(
+                TableName="t",
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "p"}},
+            )
+        finally:
+            sys.setprofile(None)
+    assert page["Count"] == 12 and page["Items"][0]["m"] == ITEM["m"]
+    # Per item: its attribute map (moto's own dict type), its keys and attributes, and the
+    # list's and the map's members; 328 when moto converted every node.
+    assert len(conversions) == 12 * (1 + 2 + 5 + 3 + 2)

@@ -16,6 +16,9 @@
   service's 24 hours (the saved state calls it as it writes a new base).
 - Item size: moto sums the size of a whole item each time it sets one attribute, so building
   an item costs the square of its attribute count; `items_sized_once` checks a new item once.
+- Answers: moto turns each answer into plain data node by node, asking every string and number
+  whether it is a date, an attribute value or a model; `plain_data_as_is` passes plain data
+  through at once (a third of a 100-item query's handling).
 
 Beside these: calls from inside the process skip moto's serializer and botocore's parser
 (`in_process`), and expressions are parsed once per shape (`expressions`).
@@ -32,12 +35,14 @@ from typing import Any
 from unittest import mock
 
 from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.exceptions import (
     MockValidationException,
     MultipleTransactionsException,
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models import utilities as dynamodb_utilities
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
@@ -170,6 +175,32 @@ def items_sized_once() -> Iterator[None]:
             item.attrs[name] = value
 
     with mock.patch.object(Item, "__init__", init):
+        yield
+
+
+_ORIGINAL_TO_DICT = dynamodb_utilities.dynamo_to_dict
+_LEAVES = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _to_dict(value: Any) -> Any:
+    """moto's `dynamo_to_dict`, which keeps these leaves and rebuilds these containers as they
+    are; anything else (an attribute value, a model, a date, a subclass) goes to moto's own."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    if kind is dict:
+        return {key: _to_dict(item) for key, item in value.items()}
+    if kind is list:
+        return [_to_dict(item) for item in value]
+    return _ORIGINAL_TO_DICT(value)
+
+
+@contextmanager
+def plain_data_as_is() -> Iterator[None]:
+    with (
+        mock.patch.object(dynamodb_utilities, "dynamo_to_dict", _to_dict),
+        mock.patch.object(dynamodb_responses, "dynamo_to_dict", _to_dict),
+    ):
         yield
 
 

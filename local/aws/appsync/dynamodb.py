@@ -271,7 +271,15 @@ def plain_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     """A DynamoDB JSON item as plain JSON: numbers as int or float, binary as base64."""
     if item is None:
         return None
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+    return {name: plain_value(value) for name, value in item.items()}
+
+
+def plain_value(value: dict[str, Any]) -> Any:
+    """A string as it is (most attributes are: ~3 µs each through the deserializer, and a page
+    of 100 items has a thousand); any other value through boto3's deserializer."""
+    if len(value) == 1 and type(value.get("S")) is str:
+        return value["S"]
+    return _plain(_deserializer.deserialize(value))
 
 
 def _plain(value: Any) -> Any:

@@ -3,9 +3,9 @@
 A query hands out copies of the items it read, so what the caller does with them never reaches
 the table, and a transaction keeps a copy of each item it names, to put back on a cancel. moto's
 items and attribute values copy themselves, but each value through `copy.deepcopy`'s dispatch
-and memo: two thirds of the cost of copying a page of 100 items (~1.6 ms). An item's values
-form a tree (DynamoDB data has no cycles, and no value is shared between items), so no memo is
-needed: each value is copied as moto copies it.
+and memo: two thirds of the cost of copying a page of 100 items (~1.6 ms). DynamoDB data has no
+cycles, so no memo is needed; a value that two items happened to share is copied for each, which
+none of these copies' readers (projection, filters, answers, a restore) can tell apart.
 """
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict

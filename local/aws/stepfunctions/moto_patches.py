@@ -320,8 +320,9 @@ def _interpreter_errors() -> list[type[AWSError]]:
 
 
 def warm_up_definition(definition: str, region: str) -> None:
-    """What an execution of `definition` would first wait for: its parse (~0.5 s) and the
-    clients of the services its tasks call (tens of milliseconds each)."""
+    """What an execution of `definition` would first wait for: its parse (~0.3 s; made already
+    if the machine was made in this run) and the clients of the services its tasks call (tens
+    of milliseconds each)."""
     parsed(definition)
     for service in sorted(set(_TASK_SERVICE.findall(definition))):
         with contextlib.suppress(UnknownServiceError):

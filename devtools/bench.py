@@ -1,12 +1,14 @@
 """`make bench`: the local cloud's figures at two table sizes, printed as one table.
 
-Starts `python -m local up` (seeded) on free ports in a copy of the project, measures every
-scenario with about 200 items in the table, loads it to about 10,000 items through the public
-API (`publishSlots`, as an owner would), measures again, and prints each figure at both sizes
-with their ratio. Clients run in this process, the cloud in its own, so the cloud's CPU is its
-own. Handler cold imports (`python -X importtime`) are measured beside boto3's. Last, with the
-large table, bookings run until the cloud is killed with SIGKILL; it is started again on the
-same saved state, and every booking acknowledged before the kill is looked for.
+Starts two clouds (`python -m local up`, seeded, on free ports, each in a copy of the project),
+loads one of them to about 10,000 items through the public API (`publishSlots`, as an owner
+would) while the other keeps about 200, and runs every scenario on both, one cloud right after
+the other (which goes first alternates): a slow spell of a shared host then hits both sizes
+alike, and their ratio compares like with like (measured minutes apart, it did not). Clients
+run in this process, the clouds in their own, so each cloud's CPU is its own. Handler cold
+imports (`python -X importtime`) are measured beside boto3's. Last, with the large table,
+bookings run until that cloud is killed with SIGKILL; it is started again on the same saved
+state, and every booking acknowledged before the kill is looked for.
 
 Slate-specific (it books slots), so it lives here and not in `local/`.
 """
@@ -42,15 +44,24 @@ LARGE_ITEMS = 10_000
 SLOTS_PER_PUBLISH = 25
 LOAD_CONCURRENCY = 4
 SEQUENTIAL_READS = 100
-SEQUENTIAL_BOOKINGS = 30
+SEQUENTIAL_BOOKINGS = 100
+"""As many as reads: the p99 of fewer would be their slowest one."""
 RACES, RACERS = 5, 20
 THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 5
 LIVE_UPDATES = 40
 REQUESTED_SLOTS = 50
 """Each customer requests each of these through the queue: one booking and one refusal each."""
+SLOTS_PER_SIZE = (
+    SEQUENTIAL_BOOKINGS + RACES + THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS + REQUESTED_SLOTS + 1
+)
+"""Every slot the scenarios book on one cloud (the last one: the live probe's)."""
+SIZES = ("small", "large")
+SEQUENTIAL_TURN = 20
+"""Requests one at a time that one cloud takes in a row before the other takes its turn: about
+a second, too short for the waiting cloud's quiet-time tidying to start."""
 REQUEST_POLL_SECONDS = 0.1
 MODEL = json.loads((REPO / "handlers" / "domain" / "model.json").read_text())
-IDLE_SECONDS = {"small": 10, "large": 30}
+IDLE_SECONDS = 30
 IMPORT_RUNS = 3
 REFERENCE_ROUNDS, REFERENCE_TRIES = 300, 5
 KILL_AFTER_SECONDS = 3.0
@@ -220,6 +231,28 @@ class Slots:
             return self.free.pop(0)
 
 
+@dataclass
+class Stage:
+    """One cloud under measurement, its customers, and the slots they book."""
+
+    cloud: Cloud
+    apis: list[Api]
+    slots: Slots
+    booking_venue: str
+
+    @classmethod
+    def of(cls, cloud: Cloud) -> "Stage":
+        slots = Slots(Api(cloud.url, cloud.token(OWNER)))
+        apis = [Api(cloud.url, cloud.token(name)) for name in CUSTOMERS]
+        return cls(cloud, apis, slots, slots.venue("Bench bookings"))
+
+    def prepare(self) -> None:
+        """The venue `venueSlots` reads (100 slots), and the slots every scenario books."""
+        self.slots.reads_venue = self.slots.venue("Bench reads")
+        self.slots.publish(self.slots.reads_venue, 100)
+        self.slots.publish(self.booking_venue, SLOTS_PER_SIZE, bookable=True)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -238,47 +271,44 @@ def book(api: Api, venue: str, slot: str) -> dict[str, Any]:
     return body["data"]["bookSlot"]
 
 
-def measure_reads(api: Api, venue: str) -> tuple[float, float]:
-    times = []
-    for _ in range(SEQUENTIAL_READS):
-        elapsed, data = timed(lambda: api.data(VENUE_SLOTS, v=venue))
-        assert len(data["venueSlots"]) == 100, len(data["venueSlots"])
-        times.append(elapsed)
-    return statistics.median(times), percentile(times, 0.99)
+def first_booking(stage: Stage) -> float:
+    """Milliseconds of the first `bookSlot` after ready (a real client once saw 1.96 s)."""
+    stage.slots.publish(stage.booking_venue, 1, bookable=True)
+    return booking(stage)
 
 
-def measure_bookings(api: Api, slots: Slots) -> tuple[float, float]:
-    times = []
-    for _ in range(SEQUENTIAL_BOOKINGS):
-        venue, slot = slots.take()
-        elapsed, booking = timed(lambda v=venue, s=slot: book(api, v, s))
-        assert booking.get("status") == "CONFIRMED", booking
-        times.append(elapsed)
-    return statistics.median(times), percentile(times, 0.99)
+def read(stage: Stage) -> float:
+    """Milliseconds of one `venueSlots` of the reads venue's 100 slots."""
+    elapsed, data = timed(lambda: stage.apis[0].data(VENUE_SLOTS, v=stage.slots.reads_venue))
+    assert len(data["venueSlots"]) == 100, len(data["venueSlots"])
+    return elapsed
 
 
-def measure_races(apis: list[Api], slots: Slots) -> float:
-    """p99 of every racer's answer; each race must have exactly one winner."""
-    times: list[float] = []
-    with ThreadPoolExecutor(RACERS) as pool:
-        for _ in range(RACES):
-            venue, slot = slots.take()
-            barrier = threading.Barrier(RACERS)
+def booking(stage: Stage) -> float:
+    """Milliseconds of one `bookSlot` of a free slot, which must be CONFIRMED."""
+    venue, slot = stage.slots.take()
+    elapsed, answer = timed(lambda: book(stage.apis[0], venue, slot))
+    assert answer.get("status") == "CONFIRMED", answer
+    return elapsed
 
-            def race(
-                index: int, v: str = venue, s: str = slot, start: threading.Barrier = barrier
-            ) -> dict[str, Any]:
-                start.wait()
-                elapsed, answer = timed(lambda: book(apis[index % len(apis)], v, s))
-                times.append(elapsed)
-                return answer
 
-            answers = list(pool.map(race, range(RACERS)))
-            winners = [a for a in answers if a.get("status") == "CONFIRMED"]
-            losers = {a.get("error") for a in answers if "error" in a}
-            if len(winners) != 1 or losers - {"SlotUnavailable"}:
-                raise AssertionError(f"a race ended with {answers}")
-    return percentile(times, 0.99)
+def race(stage: Stage, pool: ThreadPoolExecutor) -> list[float]:
+    """Every racer's answer time in one race of `RACERS` for one slot, which must end with
+    exactly one winner."""
+    venue, slot = stage.slots.take()
+    barrier = threading.Barrier(RACERS)
+
+    def racer(index: int) -> tuple[float, dict[str, Any]]:
+        barrier.wait()
+        return timed(lambda: book(stage.apis[index % len(stage.apis)], venue, slot))
+
+    timings = list(pool.map(racer, range(RACERS)))
+    answers = [answer for _, answer in timings]
+    winners = [a for a in answers if a.get("status") == "CONFIRMED"]
+    losers = {a.get("error") for a in answers if "error" in a}
+    if len(winners) != 1 or losers - {"SlotUnavailable"}:
+        raise AssertionError(f"a race ended with {answers}")
+    return [elapsed for elapsed, _ in timings]
 
 
 def measure_throughput(apis: list[Api], slots: Slots) -> float:
@@ -468,48 +498,92 @@ def machine_reference() -> float:
     return min(times)
 
 
-def measure_idle(cloud: Cloud, seconds: float) -> float:
-    """% of one core the cloud used while nobody called it."""
-    before = cloud.cpu_seconds()
+def measure_idle(clouds: list[Cloud], seconds: float) -> list[float]:
+    """% of one core each cloud used while nobody called either."""
+    before = [cloud.cpu_seconds() for cloud in clouds]
     time.sleep(seconds)
-    return (cloud.cpu_seconds() - before) / seconds * 100
+    spent = [cloud.cpu_seconds() - cpu for cloud, cpu in zip(clouds, before, strict=True)]
+    return [cpu / seconds * 100 for cpu in spent]
 
 
-def settle(cloud: Cloud) -> None:
-    """Waits until the cloud has been idle for `SETTLED_SECONDS`: the stream of a load has been
-    fanned out, and the cloud's own tidying once changes stop (a new base, the heap settled)
-    is done, so what is measured next is the steady state a user meets."""
-    previous, idle_since = cloud.cpu_seconds(), time.monotonic()
+def settle(*clouds: Cloud) -> None:
+    """Waits until the clouds have all been idle for `SETTLED_SECONDS`: the stream of a load
+    has been fanned out, and each cloud's own tidying once changes stop (a new base, the heap
+    settled) is done, so what is measured next is the steady state a user meets."""
+    previous, idle_since = [cloud.cpu_seconds() for cloud in clouds], time.monotonic()
     for _ in range(600):
         time.sleep(0.5)
-        current = cloud.cpu_seconds()
-        if current - previous >= 0.02:
+        current = [cloud.cpu_seconds() for cloud in clouds]
+        if any(now - then >= 0.02 for now, then in zip(current, previous, strict=True)):
             idle_since = time.monotonic()
         elif time.monotonic() - idle_since >= SETTLED_SECONDS:
             return
         previous = current
 
 
-def run_scenarios(cloud: Cloud, size: str, apis: list[Api], slots: Slots, rows: dict) -> None:
-    settle(cloud)  # what publishing the slots started (their fan-out) is done
-    rows["items"].values[size] = cloud.items()
-    rows["reference"].values[size] = machine_reference()
-    reads = measure_reads(apis[0], slots.reads_venue)
-    rows["reads"].values[size], rows["reads99"].values[size] = reads
-    rows["book"].values[size], rows["book99"].values[size] = measure_bookings(apis[0], slots)
-    settle(cloud)  # each scenario starts with the last one's fan-out done, not competing with it
-    rows["race"].values[size] = measure_races(apis, slots)
-    settle(cloud)
-    rows["throughput"].values[size] = measure_throughput(apis, slots)
-    requested = measure_requests(cloud, apis, slots)
-    rows["requested"].values[size] = requested
-    rows["requested_each"].values[size] = requested * 1000 / (REQUESTED_SLOTS * len(apis))
-    probe_venue, probe_slot = slots.take()
-    settle(cloud)  # one change's way to a subscriber, not queued behind the burst's fan-out
-    live = measure_live(cloud, apis[1].jwt, probe_venue, probe_slot)
-    rows["live"].values[size], rows["live99"].values[size] = live
-    settle(cloud)
-    rows["idle"].values[size] = measure_idle(cloud, IDLE_SECONDS[size])
+def run_scenarios(stages: dict[str, Stage], rows: dict[str, Row]) -> None:
+    """Every scenario on both clouds, close together in time so that a slow spell of the host
+    falls on both sizes: requests one at a time and races are taken in turns, a few at a time;
+    the other scenarios run on one cloud, then on the other. Each cloud is settled after its
+    part of a scenario (its fan-out and its quiet-time tidying done) before either is measured
+    again. Which cloud goes first alternates."""
+    for size in SIZES:
+        _put(rows, size, items=stages[size].cloud.items(), reference=machine_reference())
+    reads = _in_turns(stages, SEQUENTIAL_READS, SEQUENTIAL_TURN, lambda stage: [read(stage)])
+    books = _in_turns(stages, SEQUENTIAL_BOOKINGS, SEQUENTIAL_TURN, lambda s: [booking(s)])
+    clouds = [stages[size].cloud for size in SIZES]
+    settle(*clouds)
+    with ThreadPoolExecutor(RACERS) as pool:
+        races = _in_turns(stages, RACES, 1, lambda stage: race(stage, pool))
+    for size in SIZES:
+        for key, samples in (("reads", reads[size]), ("book", books[size])):
+            p50, p99 = statistics.median(samples), percentile(samples, 0.99)
+            _put(rows, size, **{key: p50, f"{key}99": p99})
+        _put(rows, size, race=percentile(races[size], 0.99))
+    settle(*clouds)
+    for index, scenario in enumerate((_throughput_and_requests, _live)):
+        for size in _turns(index + 1):
+            scenario(size, stages[size], rows)
+            settle(stages[size].cloud)
+    idle = measure_idle(clouds, IDLE_SECONDS)
+    for size, percent in zip(SIZES, idle, strict=True):
+        _put(rows, size, idle=percent)
+
+
+def _turns(index: int) -> tuple[str, ...]:
+    return SIZES if index % 2 == 0 else SIZES[::-1]
+
+
+def _in_turns(
+    stages: dict[str, Stage], units: int, per_turn: int, unit: Callable[[Stage], list[float]]
+) -> dict[str, list[float]]:
+    """What `units` runs of `unit` measure on each cloud, the clouds taking `per_turn` of them
+    in turns."""
+    samples: dict[str, list[float]] = {size: [] for size in SIZES}
+    for index in range(units // per_turn):
+        for size in _turns(index):
+            for _ in range(per_turn):
+                samples[size] += unit(stages[size])
+    return samples
+
+
+def _put(rows: dict[str, Row], size: str, **figures: float) -> None:
+    for key, value in figures.items():
+        rows[key].values[size] = value
+
+
+def _throughput_and_requests(size: str, stage: Stage, rows: dict[str, Row]) -> None:
+    throughput = measure_throughput(stage.apis, stage.slots)
+    requested = measure_requests(stage.cloud, stage.apis, stage.slots)
+    each = requested * 1000 / (REQUESTED_SLOTS * len(stage.apis))
+    _put(rows, size, throughput=throughput, requested=requested, requested_each=each)
+
+
+def _live(size: str, stage: Stage, rows: dict[str, Row]) -> None:
+    """One change's way to a subscriber, not queued behind the burst's fan-out."""
+    probe_venue, probe_slot = stage.slots.take()
+    live, live99 = measure_live(stage.cloud, stage.apis[1].jwt, probe_venue, probe_slot)
+    _put(rows, size, live=live, live99=live99)
 
 
 def cold_imports() -> dict[str, float]:
@@ -610,37 +684,27 @@ def main() -> int:
         "live99": Row("commit -> onSlotUpdate p99", "< 100 ms", "ms"),
         "idle": Row("idle CPU (% of a core)", "< 2 %", "%"),
     }
-    cloud = Cloud()
-    ready_seconds = cloud.ready_seconds  # the fresh start's; `cloud` is the resumed one later
+    clouds = [Cloud()]
     try:
-        apis = [Api(cloud.url, cloud.token(name)) for name in CUSTOMERS]
-        owner = Api(cloud.url, cloud.token(OWNER))
-        slots = Slots(owner)
-        booking_venue = slots.venue("Bench bookings")
-        slots.publish(booking_venue, 1, bookable=True)
-        first_ms, first = timed(lambda: book(apis[0], *slots.take()))
-        assert first.get("status") == "CONFIRMED", first
-        slots.reads_venue = slots.venue("Bench reads")
-        slots.publish(slots.reads_venue, 100)
-        per_phase = SEQUENTIAL_BOOKINGS + RACES + THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS + 1
-        per_phase += REQUESTED_SLOTS
-        slots.publish(booking_venue, per_phase, bookable=True)
-        run_scenarios(cloud, "small", apis, slots, rows)
-
+        small = Stage.of(clouds[0])
+        first_ms = first_booking(small)
+        small.prepare()
+        clouds.append(Cloud())
+        large = Stage.of(clouds[1])
+        large.prepare()
         load_began = time.monotonic()
-        slots.publish(booking_venue, per_phase, bookable=True)
-        load(cloud, slots)
-        settle(cloud)
+        load(large.cloud, large.slots)
+        settle(large.cloud)
         load_seconds = time.monotonic() - load_began
-        run_scenarios(cloud, "large", apis, slots, rows)
-        slots.publish(booking_venue, 200, bookable=True)
-        cloud, kill = measure_kill(cloud, apis, slots)
+        run_scenarios({"small": small, "large": large}, rows)
+        large.slots.publish(large.booking_venue, 200, bookable=True)
+        clouds[1], kill = measure_kill(large.cloud, large.apis, large.slots)
     finally:
-        stop_seconds = cloud.stop()
+        stop_seconds = [cloud.stop() for cloud in clouds][-1]
     imports = cold_imports()
     extra = [
         ("first bookSlot after ready", "< 200 ms", f"{first_ms:.0f} ms"),
-        ("make dev ready (after install)", "< 8 s", f"{ready_seconds:.1f} s"),
+        ("make dev ready (after install)", "< 8 s", f"{clouds[0].ready_seconds:.1f} s"),
         ("Ctrl-C to stopped (~10,000 items)", "< 2 s", f"{stop_seconds:.1f} s"),
         ("loading to ~10,000 items", "", f"{load_seconds:.0f} s"),
         (

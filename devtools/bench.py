@@ -573,7 +573,10 @@ def _put(rows: dict[str, Row], size: str, **figures: float) -> None:
 
 
 def _throughput_and_requests(size: str, stage: Stage, rows: dict[str, Row]) -> None:
+    before = stage.cloud.cpu_seconds()
     throughput = measure_throughput(stage.apis, stage.slots)
+    spent = stage.cloud.cpu_seconds() - before
+    _put(rows, size, booking_cpu=spent * 1000 / (THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS))
     requested = measure_requests(stage.cloud, stage.apis, stage.slots)
     each = requested * 1000 / (REQUESTED_SLOTS * len(stage.apis))
     _put(rows, size, throughput=throughput, requested=requested, requested_each=each)
@@ -674,6 +677,7 @@ def main() -> int:
         "book99": Row("bookSlot, one at a time, p99", "< 100 ms", "ms"),
         "race": Row(f"{RACERS} racers for one slot, p99", "< 300 ms", "ms"),
         "throughput": Row("bookings at concurrency 10", ">= 40 /s", "/s"),
+        "booking_cpu": Row("the cloud's CPU per booking at concurrency 10", "", "ms"),
         "requested": Row(
             f"requestBooking burst of {REQUESTED_SLOTS * len(CUSTOMERS)}: to last final state",
             "",

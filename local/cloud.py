@@ -146,7 +146,7 @@ class LocalCloud:
             snapshots.discard()
         saved = snapshots.load()
         # Once the gateway and the sources have stopped; never for a start that failed.
-        self._exit.callback(lambda: self.discovery and snapshots.save())
+        self._exit.callback(lambda: self.discovery and snapshots.close())
         base = f"http://{HOST}:{port}"
         uris = {"GRAPHQL": f"{base}/graphql", "REALTIME": f"ws://{HOST}:{port}/graphql/realtime"}
         self.deployment = engine.run(

@@ -320,3 +320,38 @@ def test_a_flush_journals_changes_and_leaves_extras_alone_to_the_next_look(aws, 
     assert snapshots.journal.stat().st_size > size
     restart()
     assert Snapshots(tmp_path, dict).load() == {"checkpoints": {"fanout": "2"}}
+
+
+def test_a_clean_stop_journals_what_is_left_and_writes_a_base_only_where_one_is_due(
+    aws, tmp_path, monkeypatch
+):
+    build_state(items=2000)
+    saves = []
+    original = Snapshots.save
+
+    def counted(snapshots: Snapshots) -> None:
+        saves.append(snapshots)
+        original(snapshots)
+
+    monkeypatch.setattr(Snapshots, "save", counted)
+    extras = {"checkpoints": {"fanout": "1"}}
+    snapshots = Snapshots(tmp_path, lambda: dict(extras))
+    snapshots.pump()
+    base, journal = snapshots.base.read_bytes(), snapshots.journal.stat().st_size
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "last"}})
+    extras["checkpoints"] = {"fanout": "2"}  # a mapping moved on too
+    snapshots.close()
+    assert len(saves) == 1  # the first look's base only: the stop wrote an entry
+    assert snapshots.base.read_bytes() == base
+    assert 0 < snapshots.journal.stat().st_size - journal < 2_000  # not the table again
+    restart()
+    snapshots = Snapshots(tmp_path, dict)
+    assert snapshots.load() == {"checkpoints": {"fanout": "2"}}
+    assert len(client("dynamodb").scan(TableName="things")["Items"]) == 2002
+
+    create_plain_table(client("dynamodb"), "more", keys=("id",))
+    snapshots.close()  # a table changed: a base is due, as at the next look
+    assert len(saves) == 2
+    restart()
+    Snapshots(tmp_path, dict).load()
+    assert sorted(client("dynamodb").list_tables()["TableNames"]) == ["more", "things"]

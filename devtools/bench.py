@@ -696,6 +696,7 @@ def main() -> int:
         small.prepare()
         clouds.append(Cloud())
         large = Stage.of(clouds[1])
+        first_booking(large)  # as on the small one: neither size's figures hold the first's
         large.prepare()
         load_began = time.monotonic()
         load(large.cloud, large.slots)

@@ -16,7 +16,8 @@ base snapshot plus a journal:
   four times the base), and when a table itself changes, a new base is written and the
   journal starts over: a cost proportional to the state, paid after at least as many bytes of
   writes. Stream records older than DynamoDB Streams keeps them (24 h) are dropped as it is
-  written. A clean stop (`close`) writes what the next look would have.
+  written, and as the state is loaded. A clean stop (`close`) writes what the next look would
+  have.
 - once changes are followed by 2 quiet seconds, the cloud is told (`settled`), to tidy.
 
 Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
@@ -192,6 +193,7 @@ class Snapshots:
         self._generation, self._base_bytes = base["generation"], self.base.stat().st_size
         for entry in self._entries():
             extras = _replay(entry) or extras
+        expire_stream_records(datetime.now(UTC))  # a clean stop no longer writes a base
         self._stream_ends = _stream_ends()
         _changes.__init__()  # what loading did is the saved state, not a change
         self._saved_extras = extras

@@ -4,7 +4,7 @@ holds, a journal cut short by a kill is read up to its last whole entry, and a s
 be read is set aside."""
 
 import pickle
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import boto3
 import pytest
@@ -355,3 +355,28 @@ def test_a_clean_stop_journals_what_is_left_and_writes_a_base_only_where_one_is_
     restart()
     Snapshots(tmp_path, dict).load()
     assert sorted(client("dynamodb").list_tables()["TableNames"]) == ["more", "things"]
+
+
+def test_a_start_drops_the_stream_records_past_24_hours_that_a_clean_stop_kept(
+    aws, tmp_path, monkeypatch
+):
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.pump()
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "later"}})
+    snapshots.close()  # an entry: the base and the journal keep both records
+    last = int(stream_records()[-1]["dynamodb"]["SequenceNumber"])
+    restart()
+
+    class DayLater(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(hours=24, seconds=1)
+
+    monkeypatch.setattr(persistence, "datetime", DayLater)
+    Snapshots(tmp_path, dict).load()
+    assert stream_records() == []  # as DynamoDB Streams keeps them: a day
+    assert len(client("dynamodb").scan(TableName="things")["Items"]) == 2
+    client("dynamodb").put_item(TableName="things", Item={"id": {"S": "next"}})
+    [record] = stream_records()
+    assert int(record["dynamodb"]["SequenceNumber"]) == last + 1

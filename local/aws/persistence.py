@@ -1,8 +1,9 @@
 """The local cloud's state on disk, so that `make dev` resumes where it stopped.
 
-moto keeps each service's state in its backends; they are pickled whole, as other moto-based
-emulators persist them, with a reducer for the two kinds of object pickle refuses (locks, made
-anew; RSA keys, carried as PEM). What lives outside moto travels with them: `extras`, a plain
+moto keeps each service's state in its backends; they are pickled, as other moto-based
+emulators persist them (DynamoDB's items and stream records apart, a slice at a time), with a
+reducer for the two kinds of object pickle refuses (locks, made anew; RSA keys, carried as
+PEM). What lives outside moto travels with them: `extras`, a plain
 dict the cloud supplies (stream mappings' checkpoints, the seeded users).
 
 Writing the whole state on every change would cost more as the table grows, so the state is a
@@ -15,18 +16,25 @@ base snapshot plus a journal:
 - once the journal outgrows the base and nothing changes for 2 s (at the latest when it is
   four times the base), and when a table itself changes, a new base is written and the
   journal starts over: a cost proportional to the state, paid after at least as many bytes of
-  writes. Stream records older than DynamoDB Streams keeps them (24 h) are dropped as it is
-  written, and as the state is loaded. A clean stop (`close`) writes what the next look would
-  have.
+  writes. The base is taken at one point and written a slice of items at a time, each slice
+  under DynamoDB's lock, so requests and their flushes go on while it is written (a base
+  pickled whole held every request for as long as the tables took: over a second at 10,000
+  items). What changes after that point is journaled as usual, and those entries start the
+  new journal. Stream records older than DynamoDB Streams keeps them (24 h) are dropped as it
+  is written, and as the state is loaded. A clean stop (`close`) writes what the next look
+  would have.
 - once changes are followed by 2 quiet seconds, the cloud is told (`settled`), to tidy.
 
 Both files are replaced by rename, and the journal is framed, so a `kill -9` at any moment
-leaves a readable state: the base, and every whole journal entry of its generation. A caller
+leaves a readable state: the base, and every whole journal entry of its generation (or, killed
+between a new base and its journal, the old journal's entries from the base's point on). A caller
 about to acknowledge a change (the gateway, before it answers a mutation) `flush`es first, so a
 `kill -9` loses nothing acknowledged; what changed without an acknowledgement (a background
 function's writes, a mapping's place in its stream) is journaled within `SNAPSHOT_SECONDS`.
 """
 
+import copyreg
+import functools
 import io
 import logging
 import os
@@ -34,8 +42,10 @@ import pickle
 import struct
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -60,8 +70,11 @@ DYNAMODB = "dynamodb"
 WHOLE_SERVICES = ("sqs", "cognito-idp", "iam")
 """Services kept whole in each entry that follows a change to them: their state is small."""
 SNAPSHOT_SECONDS = 0.5
-FORMAT = 3
-"""Bumped when what the files hold changes shape; an older state is set aside, not read."""
+FORMAT = 4
+"""Bumped when what the files hold changes shape; an older state is set aside, not read
+(but for `WHOLE_BASE_FORMAT`'s)."""
+WHOLE_BASE_FORMAT = 3
+"""The format before bases were written in slices (the base one pickle); still read."""
 READ_ACTIONS = ("Get", "Describe", "List", "Query", "Scan", "BatchGet", "TransactGet")
 ITEM_ACTIONS = {
     "PutItem",
@@ -80,8 +93,13 @@ JOURNAL_GROWTH_LIMIT = 4
 """How many times the base's size the journal may reach while requests keep coming."""
 QUIET_SECONDS = 2.0
 """How long nothing must change before a due base is written."""
+ITEMS_PER_SLICE = 250
+"""Items pickled under one hold of DynamoDB's lock while a base is written (~5 ms)."""
+RECORDS_PER_SLICE = 250
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
+_ITEMS, _RECORDS = "items", "records"
+"""What a slice of a base holds."""
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 
 log = logging.getLogger("local.aws.persistence")
@@ -162,6 +180,9 @@ class Snapshots:
         self._unsettled = False
         """Changes were taken since `settled` was last called."""
         self._writing = threading.Lock()
+        """Held while the journal is written (an entry, or a new base's journal swapped in)."""
+        self._saving = threading.Lock()
+        """Held while a base is written: one at a time."""
 
     def discard(self) -> None:
         self.base.unlink(missing_ok=True)
@@ -173,10 +194,7 @@ class Snapshots:
         if not self.base.exists():
             return None
         try:
-            with self.base.open("rb") as file:
-                base = pickle.load(file)
-            if base.get("format") != FORMAT:
-                raise ValueError(f"saved state format {base.get('format')}, not {FORMAT}")
+            base, slices = _read_base(self.base)
         except Exception as error:  # any unreadable state is set aside, never half-read
             for path in (self.base, self.journal):
                 if path.exists():
@@ -185,12 +203,15 @@ class Snapshots:
             return None
         for service, accounts in base["services"].items():
             _install(service, pickle.loads(accounts))
+        for piece in slices:
+            _restore(piece)
         for (region, name), kept in _base_stream_lengths(base).items():
             table = _table(region, name)
             if table is not None and table.stream_shard is not None:
                 del table.stream_shard.items[kept:]  # added while the base was written
         extras = base["extras"]
         self._generation, self._base_bytes = base["generation"], self.base.stat().st_size
+        self._finish_swap(base.get("journal_from"))
         for entry in self._entries():
             extras = _replay(entry) or extras
         expire_stream_records(datetime.now(UTC))  # a clean stop no longer writes a base
@@ -200,37 +221,58 @@ class Snapshots:
         return extras
 
     def save(self) -> None:
-        """A new base with everything, and an empty journal after it.
+        """A new base with everything, and a journal that goes on from it.
 
-        DynamoDB is pickled without holding its lock (that would stall every request for as
-        long as a large table takes to pickle). Whatever a write changes meanwhile is noted
-        after the point the base starts from, so the journal's first entry carries it whole;
-        and the base records where each stream ends at that point, so records added meanwhile
-        are kept once, by the journal. Stream records past their 24 hours go first."""
-        extras = self._extras()
-        with DYNAMODB_LOCK:
-            if _changes.items or _changes.services or _changes.tables_changed:
-                self._took_changes()
-            _changes.items.clear()
-            _changes.tables_changed = False
-            expire_stream_records(datetime.now(UTC))
-            self._stream_ends = _stream_ends()
-        _changes.services.clear()
-        dynamodb = _pickled_while_written(dict(get_backend(DYNAMODB)))
-        services = {DYNAMODB: dynamodb}
-        services.update({name: _pickled(dict(get_backend(name))) for name in WHOLE_SERVICES})
-        generation = self._generation + 1
-        base = {
-            "format": FORMAT,
-            "generation": generation,
-            "services": services,
-            "stream_ends": dict(self._stream_ends),
-            "extras": extras,
-        }
-        _replace(self.base, _pickled(base))
-        _replace(self.journal, _frame({"generation": generation}))
-        self._generation, self._base_bytes = generation, self.base.stat().st_size
-        self._saved_extras = extras
+        The base starts from one point, under both locks: what is not journaled yet is
+        journaled first, then the tables' keys and stream lengths and everything but their
+        items are taken. Items and stream records follow a slice at a time, each under
+        DynamoDB's lock; requests, and flushes to the journal in place, go on in between.
+        Whatever a write changes after the point is journaled after it (an item a slice caught
+        later than the point is written again by the journal, as it now is), and those entries
+        start the new journal, swapped in once the base is on disk. Stream records past their
+        24 hours go first."""
+        with self._saving:
+            with self._writing, DYNAMODB_LOCK:
+                if self.base.exists():  # the point follows the journal's last entry at once
+                    self._append(extras_alone=False)
+                    journal_from = (self._generation, _size(self.journal))
+                else:  # a fresh start: the base holds everything
+                    journal_from = None
+                    _changes.items.clear()
+                    _changes.services.clear()
+                if _changes.tables_changed:
+                    self._took_changes()
+                _changes.tables_changed = False
+                extras = self._extras()
+                expire_stream_records(datetime.now(UTC))
+                self._stream_ends = _stream_ends()
+                layout = _Layout.taken()
+                services = {DYNAMODB: layout.structure}
+                services.update(
+                    {name: _pickled(dict(get_backend(name))) for name in WHOLE_SERVICES}
+                )
+            generation = self._generation + 1
+            header = {
+                "format": FORMAT,
+                "generation": generation,
+                "services": services,
+                "stream_ends": dict(self._stream_ends),
+                "extras": extras,
+                "journal_from": journal_from,
+            }
+            temporary = self.base.with_suffix(".tmp")
+            temporary.parent.mkdir(parents=True, exist_ok=True)
+            with temporary.open("wb") as file:
+                file.write(_pickled(header))
+                for piece in layout.slices():
+                    file.write(piece)
+                _write(file, _pickled(None))
+            with self._writing:
+                os.replace(temporary, self.base)
+                tail = _tail(self.journal, journal_from[1]) if journal_from else b""
+                _replace(self.journal, _frame({"generation": generation}) + tail)
+                self._generation, self._base_bytes = generation, self.base.stat().st_size
+                self._saved_extras = extras
 
     def pump(self) -> float:
         """Journals what changed since the last look (or writes a new base when due); the
@@ -254,23 +296,24 @@ class Snapshots:
 
     def _look(self) -> None:
         with self._writing:
-            if not self.base.exists() or _changes.tables_changed or self._journal_is_due():
-                self.save()
-            else:
+            if self.base.exists() and not _changes.tables_changed and not self._journal_is_due():
                 self._append()
+                return
+        self.save()
 
     def flush(self) -> None:
         """Journals every change made so far before it returns, so what a caller is about to
         be told is done survives a kill. Callers at the same moment share one entry. Extras
         alone (a mapping's place in its stream) wait for the next look: a kill before it only
-        redelivers records, as Lambda may."""
+        redelivers records, as Lambda may. While a base is written, entries go to the journal
+        in place, and start the next."""
         for _ in range(_PICKLE_TRIES):
             try:
+                if not self.base.exists():  # a fresh start: the journal needs its base
+                    self.save()
+                    return
                 with self._writing:
-                    if self.base.exists():
-                        self._append(extras_alone=False)
-                    else:  # nothing saved yet (a fresh start): the journal needs its base
-                        self.save()
+                    self._append(extras_alone=False)
                 return
             except RuntimeError as error:
                 log.debug("a flush raced a write and is retried: %s", error)
@@ -279,7 +322,7 @@ class Snapshots:
         """Once the journal outgrows the base, a new base is written when nothing has changed
         for `QUIET_SECONDS` (pickling holds the interpreter, so not while requests come), or
         at once if it grows far beyond (replaying it would make the next start slow)."""
-        size = self.journal.stat().st_size if self.journal.exists() else 0
+        size = _size(self.journal)
         outgrown = max(self._base_bytes, MINIMUM_JOURNAL_BYTES)
         return size > outgrown * JOURNAL_GROWTH_LIMIT or (size > outgrown and self._quiet())
 
@@ -327,6 +370,18 @@ class Snapshots:
                 added[key] = shard.items[max(0, taken - shard.starting_sequence_number) :]
             self._stream_ends[key] = end
         return added
+
+    def _finish_swap(self, journal_from: tuple[int, int] | None) -> None:
+        """If a base was written but not the journal that goes on from it (a kill between
+        the two), that journal is made now: the entries of the one it replaces from the base's
+        point (`journal_from`: that journal's generation, and the offset) on."""
+        if journal_from is None or not self.journal.exists():
+            return
+        with self.journal.open("rb") as file:
+            header = _read(file)
+        if header is not None and header.get("generation") == journal_from[0]:
+            tail = _tail(self.journal, journal_from[1])
+            _replace(self.journal, _frame({"generation": self._generation}) + tail)
 
     def _entries(self) -> Iterator[dict[str, Any]]:
         """The journal's whole entries of this base's generation (none if it is older)."""
@@ -448,22 +503,29 @@ def _private_key(pem: bytes) -> rsa.RSAPrivateKey:
     return key
 
 
-def _pickled_while_written(value: Any) -> bytes:
-    """`value` pickled while other threads may write it: retried if a dict changed size under
-    the pickler, and pickled under DynamoDB's lock after a few such tries."""
-    for _ in range(_PICKLE_TRIES):
-        try:
-            return _pickled(value)
-        except RuntimeError as error:
-            log.debug("a snapshot raced a write and is retried: %s", error)
-    with DYNAMODB_LOCK:
-        return _pickled(value)
-
-
 def _pickled(value: Any) -> bytes:
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
+
+
+def _pickled_plain(value: Any) -> bytes:
+    """`value` pickled by pickle's own C code alone: for items and stream records, which hold
+    nothing `_Pickler` stands in for."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _tail(path: Path, offset: int) -> bytes:
+    """What `path` holds from `offset` on (nothing if it does not exist)."""
+    if not path.exists():
+        return b""
+    with path.open("rb") as file:
+        file.seek(offset)
+        return file.read()
 
 
 def _frame(value: Any) -> bytes:
@@ -494,3 +556,118 @@ def _replace(path: Path, data: bytes) -> None:
     with temporary.open("wb") as file:
         _write(file, data)
     os.replace(temporary, path)
+
+
+@dataclass
+class _Layout:
+    """DynamoDB at a base's point: its backends pickled with the live tables' items and stream
+    records held out, and how to write those a slice at a time."""
+
+    structure: bytes
+    tables: list[tuple[tuple[str, str], Table, list[tuple[DynamoType, DynamoType | None]], int]]
+    """Each live table: its key, the table, its items' keys and its stream's length then."""
+
+    @classmethod
+    def taken(cls) -> "_Layout":
+        """The layout now (under DynamoDB's lock)."""
+        tables = []
+        for key, table in _tables():
+            records = len(table.stream_shard.items) if table.stream_shard is not None else 0
+            tables.append((key, table, _item_keys(table), records))
+        buffer = io.BytesIO()
+        _HeldOut(buffer, [table for _, table, _, _ in tables]).dump(dict(get_backend(DYNAMODB)))
+        return cls(buffer.getvalue(), tables)
+
+    def slices(self) -> Iterator[bytes]:
+        """The items, as they are when each slice is taken, and the stream records up to the
+        point (which never change), pickled."""
+        for (region, name), table, keys, records in self.tables:
+            for start in range(0, len(keys), ITEMS_PER_SLICE):
+                with DYNAMODB_LOCK:
+                    items = [
+                        (hash_value, range_value, item)
+                        for hash_value, range_value in keys[start : start + ITEMS_PER_SLICE]
+                        if (item := _stored(table, hash_value, range_value)) is not None
+                    ]
+                    piece = _pickled_plain((_ITEMS, region, name, items))
+                yield piece
+                _between_slices()
+            shard = table.stream_shard
+            for start in range(0, records, RECORDS_PER_SLICE):
+                end = min(records, start + RECORDS_PER_SLICE)
+                yield _pickled_plain((_RECORDS, region, name, shard.items[start:end]))
+
+
+class _HeldOut(_Pickler):
+    """Pickles with the given tables' items and stream records left out, the rest as it is."""
+
+    def __init__(self, file: BinaryIO, tables: list[Table]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._emptied: dict[int, Callable[[], Any]] = {}
+        for table in tables:
+            self._emptied[id(table)] = functools.partial(_emptied, table.items)
+            if table.stream_shard is not None:
+                self._emptied[id(table.stream_shard)] = list
+
+    def reducer_override(self, obj: Any) -> Any:
+        emptied = self._emptied.get(id(obj))
+        if emptied is not None:
+            return copyreg.__newobj__, (type(obj),), {**obj.__dict__, "items": emptied()}
+        return super().reducer_override(obj)
+
+
+def _between_slices() -> None:
+    """Lets a thread waiting for DynamoDB's lock take it before the next slice (releasing a
+    lock does not hand over the interpreter)."""
+    time.sleep(0)
+
+
+def _emptied(items: dict[Any, Any]) -> dict[Any, Any]:
+    """An empty mapping of the same kind as a table's `items` (moto's is a `defaultdict`)."""
+    if isinstance(items, defaultdict):
+        return defaultdict(items.default_factory)
+    return type(items)()
+
+
+def _item_keys(table: Table) -> list[tuple[DynamoType, DynamoType | None]]:
+    keys: list[tuple[DynamoType, DynamoType | None]] = []
+    for hash_value, stored in table.items.items():
+        if isinstance(stored, Item):
+            keys.append((hash_value, None))
+        else:
+            keys.extend((hash_value, range_value) for range_value in stored)
+    return keys
+
+
+def _stored(table: Table, hash_value: DynamoType, range_value: DynamoType | None) -> Item | None:
+    stored = table.items.get(hash_value)
+    if range_value is None:
+        return stored if isinstance(stored, Item) else None
+    return stored.get(range_value) if isinstance(stored, dict) else None
+
+
+def _read_base(path: Path) -> tuple[dict[str, Any], list[tuple[str, str, str, list[Any]]]]:
+    """The base's header and its slices (none in a base of the whole-pickle format)."""
+    with path.open("rb") as file:
+        base = pickle.load(file)
+        if base.get("format") == WHOLE_BASE_FORMAT:
+            return base, []
+        if base.get("format") != FORMAT:
+            raise ValueError(f"saved state format {base.get('format')}, not {FORMAT}")
+        slices = []
+        while (piece := pickle.load(file)) is not None:  # cut short: EOFError, set aside
+            slices.append(piece)
+        return base, slices
+
+
+def _restore(piece: tuple[str, str, str, list[Any]]) -> None:
+    """One slice of a base put back into its table."""
+    kind, region, name, values = piece
+    table = _table(region, name)
+    if table is None:
+        return
+    if kind == _ITEMS:
+        for hash_value, range_value, item in values:
+            put_back(table, hash_value, range_value, item)
+    elif table.stream_shard is not None:
+        table.stream_shard.items.extend(values)

@@ -4,11 +4,14 @@ holds, a journal cut short by a kill is read up to its last whole entry, and a s
 be read is set aside."""
 
 import pickle
+import threading
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.backends import get_backend
 from moto.core.base_backend import BackendDict
 
 from local.aws import persistence
@@ -205,27 +208,80 @@ def test_an_unreadable_state_is_set_aside_not_half_read(aws, tmp_path):
     assert Snapshots(tmp_path / "nothing", dict).load() is None
 
 
-def test_a_write_while_the_base_is_written_is_kept_once(aws, tmp_path, monkeypatch):
-    """The base is pickled without stopping writers: a write landing meanwhile reaches the
-    journal whole, and its stream record is kept once."""
-    build_state()
-    snapshots = Snapshots(tmp_path, dict)
-    pickle_base = persistence._pickled_while_written
+class Killed(BaseException):
+    """The process dies here."""
 
-    def with_a_write_meanwhile(value):
-        client("dynamodb").put_item(TableName="things", Item={"id": {"S": "meanwhile"}})
-        return pickle_base(value)
+
+def items_by_id() -> dict[str, dict]:
+    return {i["id"]["S"]: i for i in client("dynamodb").scan(TableName="things")["Items"]}
+
+
+@pytest.mark.parametrize("killed_before_the_journal_is_swapped", [False, True])
+def test_requests_and_their_flushes_go_on_while_a_base_is_written(
+    aws, tmp_path, monkeypatch, killed_before_the_journal_is_swapped
+):
+    """A base is written a slice of items at a time. Between slices another thread writes
+    and flushes, as a request does before its answer: neither DynamoDB's lock nor the journal
+    is held. What it wrote comes back once, whatever slice the item was in (before, after,
+    or none), even if the process dies after the base is written but before the journal that
+    goes on from it is."""
+    build_state(items=95)
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.save()
+    monkeypatch.setattr(persistence, "ITEMS_PER_SLICE", 10)
+    dynamodb = client("dynamodb")
+
+    def text_of(name: str, text: str) -> None:
+        dynamodb.update_item(
+            TableName="things", Key={"id": {"S": name}}, UpdateExpression="SET #t = :t",
+            ExpressionAttributeNames={"#t": "text"}, ExpressionAttributeValues={":t": {"S": text}},
+        )  # fmt: skip
+
+    writes = [
+        lambda: dynamodb.put_item(TableName="things", Item={"id": {"S": "meanwhile"}}),
+        lambda: text_of("filler-90", "changed before its slice"),
+        lambda: text_of("filler-0", "changed after its slice"),
+        lambda: dynamodb.delete_item(TableName="things", Key=KEY),  # in the first slice
+    ]
+    slices = []
+
+    def a_request_meanwhile() -> None:
+        slices.append(len(slices))
+        if not writes:
+            return
+        write = writes.pop(0)
+        thread = threading.Thread(target=lambda: (write(), snapshots.flush()))
+        thread.start()
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the request waited for the base"
+
+    monkeypatch.setattr(persistence, "_between_slices", a_request_meanwhile)
+    replace = persistence._replace
+
+    def killed_at_the_journal(path, data):
+        if path == snapshots.journal:
+            raise Killed
+        replace(path, data)
 
     with monkeypatch.context() as patched:
-        patched.setattr(persistence, "_pickled_while_written", with_a_write_meanwhile)
-        snapshots.pump()  # the base
-    snapshots.pump()  # the journal entry with what the base may have caught half-way
+        if killed_before_the_journal_is_swapped:
+            patched.setattr(persistence, "_replace", killed_at_the_journal)
+        with pytest.raises(Killed) if killed_before_the_journal_is_swapped else nullcontext():
+            snapshots.save()
+    assert len(slices) == 10 and not writes  # 96 items, ten at a time
+    items, records = items_by_id(), stream_records()
+    assert "kept" not in items and items["filler-90"]["text"]["S"] == "changed before its slice"
+    restart()
+
+    resumed = Snapshots(tmp_path, dict)
+    resumed.load()
+    assert items_by_id() == items
+    assert stream_records() == records  # each once, in order
+    dynamodb.put_item(TableName="things", Item={"id": {"S": "after"}})
+    resumed.flush()  # to the journal that goes on from the base, whether or not it was swapped
     restart()
     Snapshots(tmp_path, dict).load()
-    scanned = client("dynamodb").scan(TableName="things")["Items"]
-    assert sorted(i["id"]["S"] for i in scanned) == ["kept", "meanwhile"]
-    keys = [r["dynamodb"]["Keys"]["id"]["S"] for r in stream_records()]
-    assert keys == ["kept", "meanwhile"]
+    assert set(items_by_id()) == {*items, "after"}
 
 
 def test_a_flush_keeps_every_change_so_far_even_before_the_first_look(aws, tmp_path):
@@ -269,20 +325,32 @@ def test_a_new_base_keeps_no_stream_record_past_24_hours(aws, tmp_path):
     assert numbers == list(range(numbers[0], numbers[0] + 3))
 
 
-def test_a_base_from_before_streams_expired_records_still_loads(aws, tmp_path):
-    build_state()
+@pytest.mark.parametrize("streams_expired_records", [False, True])
+def test_a_base_pickled_whole_as_before_still_loads(aws, tmp_path, streams_expired_records):
+    """Bases were one pickle of every service whole; before streams expired records, they
+    kept each stream's length instead of where it ended."""
+    build_state(items=30)
     snapshots = Snapshots(tmp_path, dict)
     snapshots.save()
+    base = pickle.loads(snapshots.base.read_bytes())  # the header: the slices follow it
+    del base["journal_from"]
+    base["format"] = persistence.WHOLE_BASE_FORMAT
+    base["services"] = {
+        name: persistence._pickled(dict(get_backend(name))) for name in base["services"]
+    }
+    if not streams_expired_records:
+        [(key, end)] = base.pop("stream_ends").items()
+        base["streams"] = {
+            key: end - persistence._table(*key).stream_shard.starting_sequence_number
+        }
+    snapshots.base.write_bytes(pickle.dumps(base))
     client("dynamodb").put_item(TableName="things", Item={"id": {"S": "journaled"}})
     snapshots.flush()
-    before = stream_records()
-    base = pickle.loads(snapshots.base.read_bytes())
-    [(key, end)] = base.pop("stream_ends").items()
-    base["streams"] = {key: end - persistence._table(*key).stream_shard.starting_sequence_number}
-    snapshots.base.write_bytes(pickle.dumps(base))
+    items, records = items_by_id(), stream_records()
     restart()
     Snapshots(tmp_path, dict).load()
-    assert stream_records() == before
+    assert items_by_id() == items
+    assert stream_records() == records
 
 
 def test_changes_then_a_quiet_moment_call_settled_once_whether_or_not_a_base_is_due(

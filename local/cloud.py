@@ -15,7 +15,6 @@ the local AWS of `local.aws`, and wires what the deployment records (APIs, mappi
 to the services that run them.
 """
 
-import gc
 import logging
 import os
 import runpy
@@ -32,6 +31,7 @@ import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from local import heap
 from local.api_deployment import LocalServices, deployed_apis
 from local.aws import persistence, wakeups
 from local.aws import resource_types as types
@@ -67,8 +67,6 @@ TLS_PORT_SETTING = "TLS_PORT=… (make dev) or --tls-port"
 """How a user chooses the gateway's port, moto's, and the gateway's HTTPS one."""
 TLS = Path(".slate") / "tls"
 """The local certificate authority and the gateway's certificate."""
-YOUNG_OBJECTS = 20_000
-"""Allocations between collections of the youngest generation, once the cloud is ready."""
 SWITCH_SECONDS = 0.02
 """How long a thread may run before the interpreter hands it to another that waits (Python's
 5 ms made the cloud's many threads hand over so often that a booking cost ~9% more CPU)."""
@@ -141,7 +139,7 @@ class LocalCloud:
         port, moto_port, tls_port = self._ports()
         console = self._console()
         self._moto(moto_port)
-        snapshots = persistence.Snapshots(self.directory / STATE, self._kept, _settle_heap)
+        snapshots = persistence.Snapshots(self.directory / STATE, self._kept, heap.settle)
         if self.settings.fresh:
             snapshots.discard()
         saved = snapshots.load()
@@ -193,7 +191,8 @@ class LocalCloud:
         self.resumed = saved is not None
         self._users = saved["users"] if saved is not None else self._seed()
         self._drain(sources)  # what the seed wrote is processed before anyone is told we are ready
-        _freeze_heap()  # not collected first: 0.2 s before "Ready" to free ~9,000 objects
+        heap.set_aside()  # not collected first: 0.2 s before "Ready" to free ~9,000 objects
+        self._exit.enter_context(heap.set_aside_after_full_collections())
         sys.setswitchinterval(SWITCH_SECONDS)
         sources.append(("snapshots", snapshots.pump, lambda: 0, Waker()))
         self._start_sources(sources)
@@ -353,23 +352,6 @@ class LocalCloud:
                 once()
             except Exception:  # a failing source must not stop the others
                 log.exception("%s failed", name)
-
-
-def _settle_heap() -> None:
-    """Collects what is garbage now, then freezes the rest (whenever changes are followed by a
-    quiet moment)."""
-    gc.collect()
-    _freeze_heap()
-
-
-def _freeze_heap() -> None:
-    """Sets what the heap holds aside for good: the data the cloud holds lives as long as it
-    does, and a full collection that walked it all would pause every request for longer the
-    more data there is (~0.3 s at 10,000 items). A request allocates thousands of short-lived
-    objects: the youngest generation is collected every `YOUNG_OBJECTS` of them (Python's 700
-    ran the collector dozens of times per booking, for 6% of its CPU)."""
-    gc.freeze()
-    gc.set_threshold(YOUNG_OBJECTS)
 
 
 def _iam_secret(access_key: str) -> str | None:

@@ -55,5 +55,5 @@ def test_a_quiet_moment_sets_the_heap_aside_and_collects_the_young_less_often(co
     before = gc.get_freeze_count()
     heap.settle()
     assert gc.get_freeze_count() >= before + 1_000
-    assert gc.get_threshold()[0] == heap.YOUNG_OBJECTS
+    assert gc.get_threshold() == (heap.YOUNG_OBJECTS, 10, heap.MIDDLE_COLLECTIONS_PER_FULL)
     assert len(kept_alive) == 1_000

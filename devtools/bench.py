@@ -25,9 +25,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,7 +49,7 @@ SEQUENTIAL_BOOKINGS = 100
 """As many as reads: the p99 of fewer would be their slowest one."""
 RACES, RACERS = 5, 20
 THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 5
-LIVE_UPDATES = 40
+LIVE_UPDATES = 100
 REQUESTED_SLOTS = 50
 """Each customer requests each of these through the queue: one booking and one refusal each."""
 SLOTS_PER_SIZE = (
@@ -379,22 +379,58 @@ def _final_states(cloud: Cloud, booking_ids: list[str]) -> dict[str, dict[str, A
     return final
 
 
-def measure_live(cloud: Cloud, jwt: str, venue: str, slot: str) -> tuple[float, float]:
-    """Commit → subscriber: a slot's status flipped in the table (a conditional UpdateItem
-    through the AWS endpoint), timed from the writer's acknowledgement to the subscriber's
-    data message; an update that beats the acknowledgement counts as 0."""
-    dynamodb = cloud.aws("dynamodb")
+@dataclass
+class LiveProbe:
+    """A subscriber of one cloud, watching a slot of its own."""
+
+    cloud: Cloud
+    jwt: str
+    venue: str
+    slot: str
+
+
+def measure_live(probes: dict[str, LiveProbe]) -> dict[str, tuple[float, float]]:
+    """Commit → subscriber on each cloud, p50 and p99: a slot's status flipped in the table,
+    timed from the writer's acknowledgement to the subscriber's data message, the clouds
+    taking turns flip by flip."""
+
+    async def scenario() -> dict[str, list[float]]:
+        async with AsyncExitStack() as stack:
+            watches = {
+                size: await stack.enter_async_context(_watching(probe))
+                for size, probe in probes.items()
+            }
+            latencies: dict[str, list[float]] = {size: [] for size in probes}
+            for index in range(LIVE_UPDATES):
+                status = "CLOSED" if index % 2 == 0 else "OPEN"
+                for size in _turns(index):
+                    latencies[size].append(await watches[size](status))
+            return latencies
+
+    return {
+        size: (statistics.median(latencies), percentile(latencies, 0.99))
+        for size, latencies in asyncio.run(scenario()).items()
+    }
+
+
+@asynccontextmanager
+async def _watching(probe: LiveProbe) -> AsyncIterator[Callable[[str], Awaitable[float]]]:
+    """A subscription to the probe's venue, and a flip of its slot to a status: milliseconds
+    from the flip's acknowledgement (a conditional UpdateItem through the AWS endpoint) to the
+    update at the subscriber; an update that beats the acknowledgement counts as 0."""
+    dynamodb = probe.cloud.aws("dynamodb")
     [table] = dynamodb.list_tables()["TableNames"]
-    host = cloud.url.split("/")[2]
-    header = base64.urlsafe_b64encode(json.dumps({"host": host, "Authorization": jwt}).encode())
+    host = probe.cloud.url.split("/")[2]
+    authorization = {"host": host, "Authorization": probe.jwt}
+    header = base64.urlsafe_b64encode(json.dumps(authorization).encode())
     protocols = ["graphql-ws", "header-" + header.decode().rstrip("=")]
-    query = json.dumps({"query": WATCH, "variables": {"v": venue}})
-    pk, sk = f"VENUE#{venue}", f"SLOT#{slot}"
+    query = json.dumps({"query": WATCH, "variables": {"v": probe.venue}})
+    key = {"pk": {"S": f"VENUE#{probe.venue}"}, "sk": {"S": f"SLOT#{probe.slot}"}}
 
     def flip(status: str) -> float:
         dynamodb.update_item(
             TableName=table,
-            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            Key=key,
             UpdateExpression="SET #s = :new",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#s": "status"},
@@ -402,29 +438,27 @@ def measure_live(cloud: Cloud, jwt: str, venue: str, slot: str) -> tuple[float, 
         )
         return time.perf_counter()
 
-    async def scenario() -> list[float]:
-        async with websockets.connect(cloud.discovery["realtimeUrl"], subprotocols=protocols) as ws:
-            await ws.send(json.dumps({"type": "connection_init"}))
-            await _next(ws, "connection_ack")
-            authorization = {"host": host, "Authorization": jwt}
-            start = {"data": query, "extensions": {"authorization": authorization}}
-            await ws.send(json.dumps({"id": "bench", "type": "start", "payload": start}))
-            await _next(ws, "start_ack")
-            latencies = []
-            for index in range(LIVE_UPDATES):
-                status = "CLOSED" if index % 2 == 0 else "OPEN"
-                acknowledged = asyncio.create_task(asyncio.to_thread(flip, status))
-                while True:
-                    message = await _next(ws, "data")
-                    update = message["payload"]["data"]["onSlotUpdate"]
-                    if update == {"slotId": slot, "status": status}:
-                        break
-                received = time.perf_counter()
-                latencies.append(max(0.0, (received - await acknowledged) * 1000))
-            return latencies
+    realtime = probe.cloud.discovery["realtimeUrl"]
+    async with websockets.connect(realtime, subprotocols=protocols) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        await _next(ws, "connection_ack")
+        start = {"data": query, "extensions": {"authorization": authorization}}
+        await ws.send(json.dumps({"id": "bench", "type": "start", "payload": start}))
+        await _next(ws, "start_ack")
 
-    latencies = asyncio.run(scenario())
-    return statistics.median(latencies), percentile(latencies, 0.99)
+        async def latency(status: str) -> float:
+            acknowledged = asyncio.create_task(asyncio.to_thread(flip, status))
+            while True:
+                message = await _next(ws, "data")
+                if message["payload"]["data"]["onSlotUpdate"] == {
+                    "slotId": probe.slot,
+                    "status": status,
+                }:
+                    break
+            received = time.perf_counter()
+            return max(0.0, (received - await acknowledged) * 1000)
+
+        yield latency
 
 
 async def _next(ws: Any, kind: str) -> dict[str, Any]:
@@ -524,10 +558,10 @@ def settle(*clouds: Cloud) -> None:
 
 def run_scenarios(stages: dict[str, Stage], rows: dict[str, Row]) -> None:
     """Every scenario on both clouds, close together in time so that a slow spell of the host
-    falls on both sizes: requests one at a time and races are taken in turns, a few at a time;
-    the other scenarios run on one cloud, then on the other. Each cloud is settled after its
-    part of a scenario (its fan-out and its quiet-time tidying done) before either is measured
-    again. Which cloud goes first alternates."""
+    falls on both sizes: requests one at a time, races and live updates are taken in turns, a
+    few at a time; throughput and the queued burst run on one cloud, then on the other. Each
+    cloud is settled after its part of a scenario (its fan-out and its quiet-time tidying done)
+    before either is measured again. Which cloud goes first alternates."""
     for size in SIZES:
         _put(rows, size, items=stages[size].cloud.items(), reference=machine_reference())
     reads = _in_turns(stages, SEQUENTIAL_READS, SEQUENTIAL_TURN, lambda stage: [read(stage)])
@@ -542,10 +576,15 @@ def run_scenarios(stages: dict[str, Stage], rows: dict[str, Row]) -> None:
             _put(rows, size, **{key: p50, f"{key}99": p99})
         _put(rows, size, race=percentile(races[size], 0.99))
     settle(*clouds)
-    for index, scenario in enumerate((_throughput_and_requests, _live)):
-        for size in _turns(index + 1):
-            scenario(size, stages[size], rows)
-            settle(stages[size].cloud)
+    for size in _turns(1):
+        _throughput_and_requests(size, stages[size], rows)
+        settle(stages[size].cloud)
+    probes = {}  # one change's way to a subscriber, not queued behind the burst's fan-out
+    for size in SIZES:
+        venue, slot = stages[size].slots.take()
+        probes[size] = LiveProbe(stages[size].cloud, stages[size].apis[1].jwt, venue, slot)
+    for size, (live, live99) in measure_live(probes).items():
+        _put(rows, size, live=live, live99=live99)
     idle = measure_idle(clouds, IDLE_SECONDS)
     for size, percent in zip(SIZES, idle, strict=True):
         _put(rows, size, idle=percent)
@@ -581,13 +620,6 @@ def _throughput_and_requests(size: str, stage: Stage, rows: dict[str, Row]) -> N
     requested = measure_requests(stage.cloud, stage.apis, stage.slots)
     each = requested * 1000 / (REQUESTED_SLOTS * len(stage.apis))
     _put(rows, size, throughput=throughput, requested=requested, requested_each=each)
-
-
-def _live(size: str, stage: Stage, rows: dict[str, Row]) -> None:
-    """One change's way to a subscriber, not queued behind the burst's fan-out."""
-    probe_venue, probe_slot = stage.slots.take()
-    live, live99 = measure_live(stage.cloud, stage.apis[1].jwt, probe_venue, probe_slot)
-    _put(rows, size, live=live, live99=live99)
 
 
 def cold_imports() -> dict[str, float]:

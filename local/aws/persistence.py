@@ -232,25 +232,26 @@ class Snapshots:
         start the new journal, swapped in once the base is on disk. Stream records past their
         24 hours go first."""
         with self._saving:
-            with self._writing, DYNAMODB_LOCK:
-                if self.base.exists():  # the point follows the journal's last entry at once
-                    self._append(extras_alone=False)
-                    journal_from = (self._generation, _size(self.journal))
-                else:  # a fresh start: the base holds everything
-                    journal_from = None
-                    _changes.items.clear()
-                    _changes.services.clear()
-                if _changes.tables_changed:
-                    self._took_changes()
-                _changes.tables_changed = False
+            with self._writing:
                 extras = self._extras()
-                expire_stream_records(datetime.now(UTC))
-                self._stream_ends = _stream_ends()
-                layout = _Layout.taken()
-                services = {DYNAMODB: layout.structure}
-                services.update(
-                    {name: _pickled(dict(get_backend(name))) for name in WHOLE_SERVICES}
-                )
+                with DYNAMODB_LOCK:
+                    if self.base.exists():  # the point follows the journal's last entry at once
+                        self._append(extras_alone=False)
+                        journal_from = (self._generation, _size(self.journal))
+                    else:  # a fresh start: the base holds everything
+                        journal_from = None
+                        _changes.items.clear()
+                        _changes.services.clear()
+                    expire_stream_records(datetime.now(UTC))
+                    self._stream_ends = _stream_ends()
+                    layout = _Layout.taken()
+                    services = {DYNAMODB: layout.structure}
+                    services.update(  # a service changing meanwhile: the next look tries again
+                        {name: _pickled(dict(get_backend(name))) for name in WHOLE_SERVICES}
+                    )
+                    if _changes.tables_changed:
+                        self._took_changes()
+                    _changes.tables_changed = False
             generation = self._generation + 1
             header = {
                 "format": FORMAT,

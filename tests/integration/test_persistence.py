@@ -284,6 +284,27 @@ def test_requests_and_their_flushes_go_on_while_a_base_is_written(
     assert set(items_by_id()) == {*items, "after"}
 
 
+def test_a_base_that_fails_part_way_is_tried_again_at_the_next_look(aws, tmp_path, monkeypatch):
+    """A service changing under the pickler (a dict that changes size) fails a base: the next
+    look writes it, with the table change that called for it."""
+    build_state()
+    snapshots = Snapshots(tmp_path, dict)
+    snapshots.pump()
+    create_plain_table(client("dynamodb"), "more", keys=("id",))
+    taken = persistence._Layout.taken
+
+    def changed_meanwhile():
+        monkeypatch.setattr(persistence._Layout, "taken", taken)
+        raise RuntimeError("dictionary changed size during iteration")
+
+    monkeypatch.setattr(persistence._Layout, "taken", changed_meanwhile)
+    assert snapshots.pump() == 0.0  # look again at once
+    snapshots.pump()
+    restart()
+    Snapshots(tmp_path, dict).load()
+    assert sorted(client("dynamodb").list_tables()["TableNames"]) == ["more", "things"]
+
+
 def test_a_flush_keeps_every_change_so_far_even_before_the_first_look(aws, tmp_path):
     """What the gateway calls before answering a mutation: on a fresh start there is no base
     yet, and the flush writes one."""

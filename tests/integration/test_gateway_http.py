@@ -1,9 +1,11 @@
 """The gateway's HTTP endpoint with real clients: Cognito tokens from moto verified against the
 pool's JWKS, IAM SigV4, API keys — and AppSync's refusals for everything else."""
 
+import asyncio
 import gzip
 import json
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,9 +19,14 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from moto import mock_aws
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
 from local.aws.appsync.gateway import Authorizer, Unauthorized, gateway_app, serving
+from local.aws.appsync.gateway.server import EVENT_LOOP
 from local.aws.appsync.sources import NoneSource, SourceResult
 from support import eventually
 
@@ -438,3 +445,12 @@ def test_cross_origin_answers_carry_cors_and_appsync_s_headers(gateway):
     # A query the schema refuses is, for AppSync, a 200 with the errors in its body.
     assert partial.status_code == 200 and partial.json()["errors"]
     assert "x-amzn-ErrorType" not in partial.headers
+
+
+def test_the_gateway_serves_on_uvloop_where_it_is_built():
+    async def loop_kind(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(type(asyncio.get_running_loop()).__module__)
+
+    with serving(Starlette(routes=[Route("/", loop_kind)])) as url:
+        kind = requests.get(url, timeout=10).text
+    assert kind.split(".")[0] == EVENT_LOOP == ("asyncio" if sys.platform == "win32" else "uvloop")

@@ -96,6 +96,8 @@ QUIET_SECONDS = 2.0
 ITEMS_PER_SLICE = 250
 """Items pickled under one hold of DynamoDB's lock while a base is written (~5 ms)."""
 RECORDS_PER_SLICE = 250
+"""Stream records pickled at a time (~2 ms; without the lock: those before a base's point never
+change)."""
 _PICKLE_TRIES = 3
 _FRAME = struct.Struct(">Q")
 _ITEMS, _RECORDS = "items", "records"

@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import boto3
@@ -15,6 +16,7 @@ import jwt
 import moto.cognitoidp
 import pytest
 import requests
+import uvicorn
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -26,7 +28,7 @@ from starlette.routing import Route
 
 from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
 from local.aws.appsync.gateway import Authorizer, Unauthorized, gateway_app, serving
-from local.aws.appsync.gateway.server import EVENT_LOOP
+from local.aws.appsync.gateway.server import EVENT_LOOP, TICK_SECONDS
 from local.aws.appsync.sources import NoneSource, SourceResult
 from support import eventually
 
@@ -454,3 +456,24 @@ def test_the_gateway_serves_on_uvloop_where_it_is_built():
     with serving(Starlette(routes=[Route("/", loop_kind)])) as url:
         kind = requests.get(url, timeout=10).text
     assert kind.split(".")[0] == EVENT_LOOP == ("asyncio" if sys.platform == "win32" else "uvloop")
+
+
+def test_a_gateway_at_rest_wakes_once_a_second_and_stops_at_once(monkeypatch):
+    ticks: list[float] = []
+    real_tick = uvicorn.Server.on_tick
+
+    async def counted(server: uvicorn.Server, counter: int) -> bool:
+        ticks.append(time.monotonic())
+        return await real_tick(server, counter)
+
+    monkeypatch.setattr(uvicorn.Server, "on_tick", counted)
+    with serving(Starlette(routes=[])) as url:
+        time.sleep(2.5)
+        dated = parsedate_to_datetime(requests.get(url, timeout=10).headers["date"])
+        stopped_at = time.monotonic()
+    before, after = [t for t in ticks if t < stopped_at], [t for t in ticks if t >= stopped_at]
+    # uvicorn's own loop looks ten times a second (25 times here); this one once a second,
+    # and once more, woken, to stop.
+    assert 2 <= len(before) <= 4 and len(after) == 1
+    assert after[0] - stopped_at < TICK_SECONDS / 2
+    assert abs(dated.timestamp() - time.time()) <= 2 * TICK_SECONDS

@@ -44,7 +44,7 @@ from local.aws.awslambda.function_logs import FunctionLogs
 from local.aws.awslambda.runtime import LambdaRuntime
 from local.aws.dynamodb.stream_reader import StreamReader
 from local.aws.dynamodb.ttl import TtlExpiry
-from local.aws.moto_core import MOTO_CONFIG
+from local.aws.moto_core import MOTO_CONFIG, OWN_CLIENTS
 from local.aws.pumps import Pump, Pumps, backoff, earliest
 from local.aws.scheduler import rate_schedule
 from local.aws.session import local_aws
@@ -118,7 +118,9 @@ class LocalCloud:
         make clients from in several threads at once (a client is safe to share)."""
         with self._clients_lock:
             if service not in self._clients:
-                self._clients[service] = boto3.client(service, region_name=self.region)
+                self._clients[service] = boto3.client(
+                    service, region_name=self.region, config=OWN_CLIENTS
+                )
             return self._clients[service]
 
     def start(self) -> dict[str, Any]:

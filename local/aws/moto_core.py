@@ -14,10 +14,17 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.core import responses as moto_responses
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
+
+OWN_CLIENTS = Config(user_agent="slate-local-cloud")
+"""The config of the boto3 clients the local cloud makes for itself (the resolvers' sources,
+the state machines' tasks): one User-Agent, where botocore builds and cleans its own, twice for
+every request (a sixth of an in-process DynamoDB call's client side). moto reads it only for a
+region its URL lacks, and these URLs name theirs."""
 
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},

@@ -83,6 +83,8 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from local.aws.moto_core import OWN_CLIENTS
+
 # Parsed definitions and paths hold no execution state, so they are shared across sessions.
 _parse_path = functools.lru_cache(maxsize=4096)(moto_json_path.parse)
 _parse_result_path = functools.lru_cache(maxsize=4096)(moto_result_path.parse)
@@ -267,7 +269,9 @@ def step_functions_interpreter() -> Iterator[None]:
         key = (kwargs.get("service_name"), kwargs.get("region_name"), kwargs.get("endpoint_url"))
         with lock:
             if key not in clients:
-                clients[key] = boto3.client(**kwargs)
+                config = kwargs.pop("config", None)
+                own = config.merge(OWN_CLIENTS) if config else OWN_CLIENTS
+                clients[key] = boto3.client(**kwargs, config=own)
             return clients[key]
 
     def program(worker: ExecutionWorker) -> Any:

@@ -29,7 +29,7 @@ from web_config import local_app_config
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))  # run as `python devtools/demo.py`, as the Makefile does
 from local import cloud
-from local.aws.appsync.gateway.server import ensure_free, serving
+from local.aws.appsync.gateway.server import listening_socket, serving
 from local.errors import LocalError
 
 DIST = REPO / "web" / "dist"
@@ -69,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = cloud.Settings(port=args.port, tls_port=args.tls_port, seed=SEED, fresh=args.fresh)
     local = cloud.LocalCloud(args.directory, args.stack, settings)
     try:
-        ensure_free(args.web_port, WEB_PORT_SETTING)
+        web = listening_socket(args.web_port, WEB_PORT_SETTING)  # held while the cloud starts
         endpoints = local.start()
-        with serving(site_app(DIST, lambda: local_app_config(local.discovery)), args.web_port):
+        with serving(site_app(DIST, lambda: local_app_config(local.discovery)), web):
             _introduce(args.web_port, endpoints)
             stopped.wait()
     except LocalError as error:

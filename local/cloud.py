@@ -18,6 +18,7 @@ to the services that run them.
 import logging
 import os
 import runpy
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from local.aws import persistence, wakeups
 from local.aws import resource_types as types
 from local.aws.appsync import GraphQLEngine
 from local.aws.appsync.gateway import Authorizer, gateway_app, serving
-from local.aws.appsync.gateway.server import HOST, ensure_free, free_port
+from local.aws.appsync.gateway.server import HOST, ensure_free, free_port, listening_socket
 from local.aws.appsync.gateway.tls import local_certificate
 from local.aws.awslambda.event_sources import QueueMapping, StreamMapping
 from local.aws.awslambda.function_logs import FunctionLogs
@@ -138,7 +139,8 @@ class LocalCloud:
         for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": self.region}.items():
             os.environ.setdefault(name, value)
         os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
-        port, moto_port, tls_port = self._ports()
+        listener, moto_port, tls_listener = self._ports()
+        port, tls_port = listener.getsockname()[1], tls_listener.getsockname()[1]
         console = self._console()
         self._moto(moto_port)
         snapshots = persistence.Snapshots(self.directory / STATE, self._kept, heap.settle)
@@ -186,8 +188,8 @@ class LocalCloud:
                 before_acknowledging=snapshots.flush,
                 observer=console.operation,
             )
-            self._exit.enter_context(serving(app, port))
-            self._exit.enter_context(serving(app, tls_port, tls))
+            self._exit.enter_context(serving(app, listener))
+            self._exit.enter_context(serving(app, tls_listener, tls))
         self._warm_up()
         sources = self._sources((saved or {}).get("checkpoints", {}))
         self.resumed = saved is not None
@@ -247,19 +249,17 @@ class LocalCloud:
         function_logs.start()
         self._exit.callback(function_logs.stop)
 
-    def _ports(self) -> tuple[int, int, int]:
-        """The gateway's port, moto's and the gateway's HTTPS one: each as chosen (once checked
-        free), else a free one."""
-        chosen = (
-            (self.settings.port, PORT_SETTING),
-            (self.settings.moto_port, MOTO_PORT_SETTING),
-            (self.settings.tls_port, TLS_PORT_SETTING),
-        )
-        for port, setting in chosen:
-            if port:
-                ensure_free(port, setting)
-        gateway, moto, tls = (port or free_port() for port, _ in chosen)
-        return gateway, moto, tls
+    def _ports(self) -> tuple[socket.socket, int, socket.socket]:
+        """The gateway's socket, moto's port and the gateway's HTTPS socket: each on the port
+        chosen (once checked free), else a free one. The gateway's are held from now on, as
+        it starts serving only once everything is provisioned; moto's starts at once."""
+        gateway = listening_socket(self.settings.port, PORT_SETTING)
+        self._exit.callback(gateway.close)
+        if self.settings.moto_port:
+            ensure_free(self.settings.moto_port, MOTO_PORT_SETTING)
+        tls = listening_socket(self.settings.tls_port, TLS_PORT_SETTING)
+        self._exit.callback(tls.close)
+        return gateway, self.settings.moto_port or free_port(), tls
 
     def stop(self) -> None:
         self._stop.set()

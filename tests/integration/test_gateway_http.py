@@ -28,7 +28,12 @@ from starlette.routing import Route
 
 from local.aws.appsync import ApiConfig, AuthConfig, GraphQLEngine, ResolverConfig
 from local.aws.appsync.gateway import Authorizer, Unauthorized, gateway_app, serving
-from local.aws.appsync.gateway.server import EVENT_LOOP, TICK_SECONDS
+from local.aws.appsync.gateway.server import (
+    EVENT_LOOP,
+    TICK_SECONDS,
+    PortInUse,
+    listening_socket,
+)
 from local.aws.appsync.sources import NoneSource, SourceResult
 from support import eventually
 
@@ -477,3 +482,14 @@ def test_a_gateway_at_rest_wakes_once_a_second_and_stops_at_once(monkeypatch):
     assert 2 <= len(before) <= 4 and len(after) == 1
     assert after[0] - stopped_at < TICK_SECONDS / 2
     assert abs(dated.timestamp() - time.time()) <= 2 * TICK_SECONDS
+
+
+def test_a_listening_socket_holds_its_port_until_a_server_serves_on_it():
+    listener = listening_socket()
+    port = listener.getsockname()[1]
+    with pytest.raises(PortInUse, match=f"port {port} .* in use .* choose another with PORT="):
+        listening_socket(port, "PORT=")
+    with serving(Starlette(routes=[]), listener) as url:
+        assert url == f"http://127.0.0.1:{port}"
+        assert requests.get(url, timeout=10).status_code == 404
+    listening_socket(port).close()  # the port is free again once the server has stopped

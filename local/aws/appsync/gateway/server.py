@@ -15,6 +15,8 @@ from local.errors import LocalError
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 10
+BACKLOG = 2048
+"""Connections waiting to be accepted, as uvicorn's default."""
 EVENT_LOOP = "asyncio" if sys.platform == "win32" else "uvloop"
 """uvloop (libuv, in C) runs the event loop wherever it is built (not on Windows): with it a
 booking cost the cloud 13% less CPU at concurrency 10, and 8 ms less one at a time."""
@@ -65,21 +67,42 @@ def free_port() -> int:
 
 def ensure_free(port: int, setting: str) -> None:
     """Refuses a port another program holds, naming the setting that chose it."""
-    with socket.socket() as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            raise PortInUse(
-                f"port {port} on {HOST} is in use (another `make dev`?): stop what holds it,"
-                f" or choose another with {setting}"
-            ) from None
+    listening_socket(port, setting).close()
+
+
+def listening_socket(port: int = 0, setting: str | None = None) -> socket.socket:
+    """A socket listening on 127.0.0.1:<port> (a free port if 0), to hand to `serving`;
+    refused, naming the setting that chose it, if another program holds the port. Connections
+    wait in its backlog until a server serves on it.
+
+    Holding the port from the start matters: a port found free but bound only later can be
+    taken meanwhile as the local end of any connection the machine opens (they come from the
+    same range). A resumed cloud, seconds between the two while it loaded its state, once lost
+    its gateway's port that way."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own
+    try:
+        listener.bind((HOST, port))
+        listener.listen(BACKLOG)
+    except OSError:
+        listener.close()
+        choose = f", or choose another with {setting}" if setting else ""
+        raise PortInUse(
+            f"port {port} on {HOST} is in use (another `make dev`?): stop what holds it{choose}"
+        ) from None
+    return listener
 
 
 @contextmanager
-def serving(app: Any, port: int = 0, tls: TlsFiles | None = None) -> Iterator[str]:
-    """The app at `http://127.0.0.1:<port>` (a free port unless given) while the block runs;
-    with `tls`, at `https://` (and `wss://`) with that certificate."""
-    port = port or free_port()
+def serving(
+    app: Any, listener: socket.socket | int = 0, tls: TlsFiles | None = None
+) -> Iterator[str]:
+    """The app at `http://127.0.0.1:<port>` while the block runs: on a `listening_socket`, or
+    on a port (a free one if 0); with `tls`, at `https://` (and `wss://`) with that
+    certificate. The socket is closed after."""
+    if isinstance(listener, int):
+        listener = listening_socket(listener)
+    port = listener.getsockname()[1]
     certificate = (
         {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file)} if tls else {}
     )
@@ -94,17 +117,20 @@ def serving(app: Any, port: int = 0, tls: TlsFiles | None = None) -> Iterator[st
         **certificate,
     )
     server = _QuietServer(config)
-    thread = threading.Thread(target=server.run, name=f"gateway-{port}", daemon=True)
-    thread.start()
-    for _ in range(START_TIMEOUT_SECONDS * 100):
-        if server.started or not thread.is_alive():
-            break
-        threading.Event().wait(0.01)
-    if not server.started:
-        server.stop()
-        raise PortInUse(f"the gateway could not listen on {HOST}:{port}")
-    try:
-        yield f"{'https' if tls else 'http'}://{HOST}:{port}"
-    finally:
-        server.stop()
-        thread.join(timeout=START_TIMEOUT_SECONDS)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name=f"gateway-{port}", daemon=True
+    )
+    with listener:
+        thread.start()
+        for _ in range(START_TIMEOUT_SECONDS * 100):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not server.started:
+            server.stop()
+            raise PortInUse(f"the gateway could not listen on {HOST}:{port}")
+        try:
+            yield f"{'https' if tls else 'http'}://{HOST}:{port}"
+        finally:
+            server.stop()
+            thread.join(timeout=START_TIMEOUT_SECONDS)

@@ -49,12 +49,20 @@ SEQUENTIAL_BOOKINGS = 200
 """Fewer than reads, which book no slot and take half as long. The p99 of 100 is their second
 slowest, and one run's could differ by a third between two clouds alike."""
 RACES, RACERS = 10, 20
-THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 5
+THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 6
+WARM_UP_BOOKINGS = THROUGHPUT_CONCURRENCY
+"""Booked, unmeasured, before each cloud's rounds: each measured round then pays the fan-out of
+the bookings before it, as in a sustained run."""
 LIVE_UPDATES = 100
 REQUESTED_SLOTS = 50
 """Each customer requests each of these through the queue: one booking and one refusal each."""
 SLOTS_PER_SIZE = (
-    SEQUENTIAL_BOOKINGS + RACES + THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS + REQUESTED_SLOTS + 1
+    SEQUENTIAL_BOOKINGS
+    + RACES
+    + THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS
+    + 2 * WARM_UP_BOOKINGS
+    + REQUESTED_SLOTS
+    + 1
 )
 """Every slot the scenarios book on one cloud (the last one: the live probe's)."""
 SIZES = ("small", "large")
@@ -325,14 +333,37 @@ def race(stage: Stage, pool: ThreadPoolExecutor) -> list[float]:
     return [elapsed for elapsed, _ in timings]
 
 
-def measure_throughput(apis: list[Api], slots: Slots) -> float:
-    """The median of a few rounds: one round lasts about a second, and a busy neighbour on a
-    shared machine can halve a single one."""
-    return statistics.median(_throughput_round(apis, slots) for _ in range(THROUGHPUT_ROUNDS))
+def measure_throughput(stages: dict[str, Stage], rows: dict[str, Row]) -> None:
+    """Bookings per second at concurrency 10 on each cloud, and the cloud's CPU per booking:
+    the median of a few rounds of 40, back to back after a warm-up (one round lasts about a
+    second, and a busy neighbour on a shared machine can halve a single one). Half of one
+    cloud's rounds, all of the other's, then the first one's other half, each cloud settled
+    after its part: a drift of the host's speed over that minute falls on both sizes alike (one
+    cloud's rounds and then the other's gave ratios from 0.78 to 1.08). Last, each cloud's
+    `requestBooking` burst, right after its last rounds."""
+    first, second = _turns(1)
+    half = THROUGHPUT_ROUNDS // 2
+    rates: dict[str, list[float]] = {size: [] for size in SIZES}
+    spent = dict.fromkeys(SIZES, 0.0)
+    for size, rounds in ((first, half), (second, THROUGHPUT_ROUNDS), (first, half)):
+        stage = stages[size]
+        _throughput_round(stage.apis, stage.slots, WARM_UP_BOOKINGS)
+        before = stage.cloud.cpu_seconds()
+        rates[size] += [_throughput_round(stage.apis, stage.slots) for _ in range(rounds)]
+        spent[size] += stage.cloud.cpu_seconds() - before
+        if len(rates[size]) == THROUGHPUT_ROUNDS:
+            requested = measure_requests(stage.cloud, stage.apis, stage.slots)
+            each = requested * 1000 / (REQUESTED_SLOTS * len(stage.apis))
+            _put(rows, size, requested=requested, requested_each=each)
+        settle(stage.cloud)
+    for size in SIZES:
+        booked = THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS
+        _put(rows, size, throughput=statistics.median(rates[size]))
+        _put(rows, size, booking_cpu=spent[size] * 1000 / booked)
 
 
-def _throughput_round(apis: list[Api], slots: Slots) -> float:
-    taken = [slots.take() for _ in range(THROUGHPUT_BOOKINGS)]
+def _throughput_round(apis: list[Api], slots: Slots, bookings: int = THROUGHPUT_BOOKINGS) -> float:
+    taken = [slots.take() for _ in range(bookings)]
     with ThreadPoolExecutor(THROUGHPUT_CONCURRENCY) as pool:
         began = time.perf_counter()
         answers = list(
@@ -343,9 +374,9 @@ def _throughput_round(apis: list[Api], slots: Slots) -> float:
         )
         elapsed = time.perf_counter() - began
     confirmed = [a for a in answers if a.get("status") == "CONFIRMED"]
-    if len(confirmed) != THROUGHPUT_BOOKINGS:
+    if len(confirmed) != bookings:
         raise AssertionError(f"bookings lost: {answers}")
-    return THROUGHPUT_BOOKINGS / elapsed
+    return bookings / elapsed
 
 
 def measure_requests(cloud: Cloud, apis: list[Api], slots: Slots) -> float:
@@ -576,9 +607,10 @@ def settle(*clouds: Cloud) -> None:
 def run_scenarios(stages: dict[str, Stage], rows: dict[str, Row]) -> None:
     """Every scenario on both clouds, close together in time so that a slow spell of the host
     falls on both sizes: requests one at a time, races and live updates are taken in turns, a
-    few at a time; throughput and the queued burst run on one cloud, then on the other. Each
-    cloud is settled after its part of a scenario (its fan-out and its quiet-time tidying done)
-    before either is measured again. Which cloud goes first alternates."""
+    few at a time; throughput in three parts (one cloud, the other, the first again), each
+    cloud's queued burst after its last. Each cloud is settled after its part of a scenario
+    (its fan-out and its quiet-time tidying done) before either is measured again. Which cloud
+    goes first alternates."""
     for size in SIZES:
         _put(rows, size, items=stages[size].cloud.items(), reference=machine_reference())
     reads = _in_turns(stages, SEQUENTIAL_READS, SEQUENTIAL_TURN, lambda stage: [read(stage)])
@@ -593,9 +625,7 @@ def run_scenarios(stages: dict[str, Stage], rows: dict[str, Row]) -> None:
             _put(rows, size, **{key: p50, f"{key}99": p99})
         _put(rows, size, race=percentile(races[size], 0.99))
     settle(*clouds)
-    for size in _turns(1):
-        _throughput_and_requests(size, stages[size], rows)
-        settle(stages[size].cloud)
+    measure_throughput(stages, rows)
     probes = {}  # one change's way to a subscriber, not queued behind the burst's fan-out
     for size in SIZES:
         venue, slot = stages[size].slots.take()
@@ -627,16 +657,6 @@ def _in_turns(
 def _put(rows: dict[str, Row], size: str, **figures: float) -> None:
     for key, value in figures.items():
         rows[key].values[size] = value
-
-
-def _throughput_and_requests(size: str, stage: Stage, rows: dict[str, Row]) -> None:
-    before = stage.cloud.cpu_seconds()
-    throughput = measure_throughput(stage.apis, stage.slots)
-    spent = stage.cloud.cpu_seconds() - before
-    _put(rows, size, booking_cpu=spent * 1000 / (THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS))
-    requested = measure_requests(stage.cloud, stage.apis, stage.slots)
-    each = requested * 1000 / (REQUESTED_SLOTS * len(stage.apis))
-    _put(rows, size, throughput=throughput, requested=requested, requested_each=each)
 
 
 def cold_imports() -> dict[str, float]:

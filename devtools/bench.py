@@ -50,14 +50,14 @@ alike in two runs of nine; a read takes half a booking's time and books no slot.
 SEQUENTIAL_BOOKINGS = 200
 """The p99 of 100 is their second slowest, and one run's could differ by a third between two
 clouds alike."""
-RACES, RACERS = 10, 20
+RACES, RACERS = 20, 20
 THROUGHPUT_BOOKINGS, THROUGHPUT_CONCURRENCY, THROUGHPUT_ROUNDS = 40, 10, 6
 WARM_UP_BOOKINGS = THROUGHPUT_CONCURRENCY
 """Booked, unmeasured, before each cloud's rounds: each measured round then pays the fan-out of
 the bookings before it, as in a sustained run."""
-LIVE_UPDATES = 300
+LIVE_UPDATES = 600
 """As many as reads: the p99 of 100 (their second slowest, ~10 ms) differed by a third between
-two clouds alike in one run of eight."""
+two clouds alike in one run of eight, and of 300 by a quarter in one of ten."""
 REQUESTED_SLOTS, BURSTS = 50, 2
 """Each customer requests each of these through the queue: one booking and one refusal each."""
 SEQUENTIAL_SLOTS = SEQUENTIAL_BOOKINGS + RACES

@@ -2,7 +2,7 @@
 
 Starts two clouds (`python -m local up`, seeded, on free ports, each in a copy of the project),
 loads one of them to about 10,000 items through the public API (`publishSlots`, as an owner
-would) while the other starts at about 150, and runs every scenario on both in turns (which
+would) while the other starts at about 110, and runs every scenario on both in turns (which
 goes first alternates): a slow spell of a shared host then hits both sizes alike, and their
 ratio compares like with like (measured minutes apart, it did not). Clients
 run in this process, the clouds in their own, so each cloud's CPU is its own. Handler cold
@@ -65,7 +65,7 @@ SEQUENTIAL_SLOTS = SEQUENTIAL_BOOKINGS + RACES
 LATER_SLOTS = THROUGHPUT_BOOKINGS * THROUGHPUT_ROUNDS + 2 * WARM_UP_BOOKINGS + REQUESTED_SLOTS + 1
 """The slots the rest books on one cloud (the last one: the live probe's), published before
 throughput: each scenario meets a table that holds what the ones before it left, not what
-the ones after it will book (the small one starts at ~150 items)."""
+the ones after it will book (the small one starts at ~110 items)."""
 SIZES = ("small", "large")
 SEQUENTIAL_TURN = 20
 """Requests one at a time that one cloud takes in a row before the other takes its turn: about

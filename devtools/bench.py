@@ -4,11 +4,11 @@ Starts two clouds (`python -m local up`, seeded, on free ports, each in a copy o
 loads one of them to about 10,000 items through the public API (`publishSlots`, as an owner
 would) while the other starts at about 110, and runs every scenario on both in turns (which
 goes first alternates): a slow spell of a shared host then hits both sizes alike, and their
-ratio compares like with like (measured minutes apart, it did not). Clients
-run in this process, the clouds in their own, so each cloud's CPU is its own. Handler cold
-imports (`python -X importtime`) are measured beside boto3's. Last, with the large table,
-bookings run until that cloud is killed with SIGKILL; it is started again on the same saved
-state, and every booking acknowledged before the kill is looked for.
+ratio compares like with like (measured minutes apart, it did not). Clients run in this
+process, the clouds in their own, so each cloud's CPU is its own. Handler cold imports
+(`python -X importtime`) are measured beside boto3's, while the clouds rest. Last, with the
+large table, bookings run until that cloud is killed with SIGKILL; it is started again on the
+same saved state, and every booking acknowledged before the kill is looked for.
 
 Slate-specific (it books slots), so it lives here and not in `local/`.
 """
@@ -614,10 +614,11 @@ def settle(*clouds: Cloud) -> None:
 def run_scenarios(stages: dict[str, Stage], rows: dict[str, Row]) -> dict[str, float]:
     """Every scenario on both clouds, close together in time so that a slow spell of the host
     falls on both sizes: requests one at a time, races and live updates are taken in turns, a
-    few at a time; throughput in three parts (one cloud, the other, the first again), each
-    cloud's queued burst after its last. Each cloud is settled after its part of a scenario
-    (its fan-out and its quiet-time tidying done) before either is measured again. Which cloud
-    goes first alternates. The handlers' cold imports are measured while the clouds rest."""
+    few at a time; throughput and the queued bursts in three parts (one cloud, the other, the
+    first again). The slots each scenario books are published just before it. Each cloud is
+    settled after its part of a scenario (its fan-out and its quiet-time tidying done) before
+    either is measured again. Which cloud goes first alternates. The handlers' cold imports are
+    measured while the clouds rest."""
     for size in SIZES:
         _put(rows, size, items=stages[size].cloud.items(), reference=machine_reference())
     reads = _in_turns(stages, SEQUENTIAL_READS, SEQUENTIAL_TURN, lambda stage: [read(stage)])
